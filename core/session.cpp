@@ -1,0 +1,434 @@
+// core/session.cpp
+// The session file format of docs/session-format.md, read and written without exceptions.
+#include "core/session.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <climits>
+#include <span>
+#include <utility>
+
+#include "core/json_util.h"
+
+namespace confab {
+namespace {
+
+using nlohmann::json;
+using Keys = std::span<const std::string_view>;
+
+// The members each level knows; every other member is kept as `extra` and written back.
+constexpr std::array<std::string_view, 8> session_keys = {
+    "format", "version", "id", "title", "created_ms", "updated_ms", "settings", "messages"};
+constexpr std::array<std::string_view, 9> settings_keys = {
+    "endpoint", "model", "system_prompt", "temperature", "top_p",
+    "max_tokens", "context_window", "reserved_output", "safety_margin"};
+constexpr std::array<std::string_view, 15> message_keys = {
+    "role", "content", "name", "tool_calls", "tool_call_id", "id", "created_ms", "reasoning",
+    "refusal", "model", "finish_reason", "usage", "incomplete", "incomplete_reason", "pinned"};
+constexpr std::array<std::string_view, 4> tool_call_keys = {"id", "type", "function", "index"};
+constexpr std::array<std::string_view, 2> function_keys = {"name", "arguments"};
+
+bool contains(Keys keys, std::string_view key)
+{
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// The members of `object` that `known` does not name. A null `object` has none.
+json unknown_members(const json& object, Keys known)
+{
+    assert((object.is_object() || object.is_null()) && "extra must be a JSON object");
+    json unknown = json::object();
+    if (!object.is_object()) return unknown;
+    for (auto it = object.begin(); it != object.end(); ++it)
+        if (!contains(known, it.key())) unknown[it.key()] = it.value();
+    return unknown;
+}
+
+std::string member_path(std::string_view where, std::string_view key)
+{
+    std::string path(where);
+    if (!path.empty()) path += '.';
+    return path.append(key);
+}
+
+std::string item_path(std::string_view where, std::size_t index)
+{
+    return std::string(where) + "[" + std::to_string(index) + "]";
+}
+
+SessionError error_at(std::string_view where, std::string message)
+{
+    return {where.empty() ? "(root)" : std::string(where), std::move(message)};
+}
+
+// `text` cut to at most `limit` bytes, at a UTF-8 character boundary, marked "..." when cut.
+std::string abbreviated(std::string_view text, std::size_t limit)
+{
+    if (text.size() <= limit) return std::string(text);
+    std::size_t end = limit;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    return std::string(text.substr(0, end)) + "...";
+}
+
+// The integer `value` holds, if it holds one that fits in 64 bits.
+std::optional<std::int64_t> as_int64(const json& value)
+{
+    if (value.is_number_unsigned()) {
+        const auto number = value.get<std::uint64_t>();
+        if (number > std::uint64_t(INT64_MAX)) return std::nullopt;
+        return static_cast<std::int64_t>(number);
+    }
+    if (value.is_number_integer()) return value.get<std::int64_t>();
+    return std::nullopt;
+}
+
+// Reads the known members of one JSON object, treating null as absent. The first problem
+// stays in `error`, and reads after it do nothing; unknown() gives the members left over.
+class MemberReader {
+public:
+    MemberReader(const json& object, std::string_view where, Keys known)
+        : object_(object), where_(where), known_(known) {}
+
+    // The member `key`; nullptr if it is absent or null, or if an error came first.
+    const json* find(std::string_view key)
+    {
+        assert(contains(known_, key));
+        const json* value = find_member(object_, key);
+        return error || value == nullptr || value->is_null() ? nullptr : value;
+    }
+
+    void fail(std::string_view key, std::string message)
+    {
+        if (!error) error = error_at(member_path(where_, key), std::move(message));
+    }
+
+    void read(std::string_view key, std::string& out)
+    {
+        if (const json* value = find(key)) {
+            if (value->is_string()) out = value->get<std::string>();
+            else fail(key, "expected a string");
+        }
+    }
+
+    void read(std::string_view key, std::optional<std::string>& out)
+    {
+        if (const json* value = find(key)) {
+            if (value->is_string()) out = value->get<std::string>();
+            else fail(key, "expected a string");
+        }
+    }
+
+    void read(std::string_view key, bool& out)
+    {
+        if (const json* value = find(key)) {
+            if (value->is_boolean()) out = value->get<bool>();
+            else fail(key, "expected true or false");
+        }
+    }
+
+    void read(std::string_view key, std::optional<double>& out)
+    {
+        if (const json* value = find(key)) {
+            if (value->is_number()) out = value->get<double>();
+            else fail(key, "expected a number");
+        }
+    }
+
+    void read(std::string_view key, std::int64_t& out)
+    {
+        if (const json* value = find(key)) {
+            if (const auto number = as_int64(*value)) out = *number;
+            else fail(key, "expected an integer");
+        }
+    }
+
+    // A count of tokens: a negative one has no meaning and would upset size arithmetic.
+    void read_count(std::string_view key, std::optional<std::int64_t>& out)
+    {
+        if (const json* value = find(key)) {
+            if (const auto number = as_int64(*value); number && *number >= 0) out = *number;
+            else fail(key, "expected a non-negative integer");
+        }
+    }
+
+    json unknown() const { return unknown_members(object_, known_); }
+
+    std::optional<SessionError> error;
+
+private:
+    const json& object_;
+    std::string where_;
+    Keys known_;
+};
+
+// Why `bytes` are not JSON, in nlohmann's words, which give line and column. The parser only
+// tells through a SAX handler, so this one ignores every event but the error.
+class ParseErrorReporter final : public json::json_sax_t {
+public:
+    std::string message;
+
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool key(string_t&) override { return true; }
+    bool start_object(std::size_t) override { return true; }
+    bool start_array(std::size_t) override { return true; }
+    bool end_object() override { return true; }
+    bool end_array() override { return true; }
+
+    bool parse_error(std::size_t, const std::string&, const json::exception& error) override
+    {
+        // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+        std::string_view what = error.what();
+        if (const auto end = what.find("] "); end != std::string_view::npos) what.remove_prefix(end + 2);
+        if (what.starts_with("parse error at ")) what.remove_prefix(15);
+        // "last read" can quote the whole of a truncated message; 200 bytes keep the position
+        // and enough of what was read to find the place.
+        message = abbreviated(what, 200);
+        return false;
+    }
+};
+
+std::string why_not_json(std::string_view bytes)
+{
+    ParseErrorReporter reporter;
+    const bool parsed = json::sax_parse(bytes.begin(), bytes.end(), &reporter);
+    assert(!parsed && !reporter.message.empty());
+    (void)parsed;
+    return reporter.message;
+}
+
+json tool_call_to_json(const ToolCall& call, std::size_t position)
+{
+    json out = unknown_members(call.extra, tool_call_keys);
+    const json* function_extra = find_member(call.extra, "function");
+    json function = unknown_members(function_extra != nullptr ? *function_extra : json(), function_keys);
+    if (call.id) out["id"] = *call.id;
+    out["type"] = call.type;
+    // Other types of call (OpenAI's "custom") carry their payload in a member of their own.
+    if (call.type == "function" || !call.name.empty() || !call.arguments.empty() || !function.empty()) {
+        function["name"] = call.name;
+        function["arguments"] = call.arguments;
+        out["function"] = std::move(function);
+    }
+    if (std::cmp_not_equal(call.index, position)) out["index"] = call.index;
+    return out;
+}
+
+std::optional<SessionError> tool_call_from_json(const json& value, std::string_view where,
+                                                std::size_t position, ToolCall& out)
+{
+    if (!value.is_object()) return error_at(where, "expected an object");
+    ToolCall call;
+    call.index = static_cast<int>(position);
+    MemberReader read(value, where, tool_call_keys);
+    read.read("id", call.id);
+    read.read("type", call.type);
+    json function_extra = json::object();
+    if (const json* function = read.find("function")) {
+        if (!function->is_object()) return error_at(member_path(where, "function"), "expected an object");
+        MemberReader function_read(*function, member_path(where, "function"), function_keys);
+        function_read.read("name", call.name);
+        function_read.read("arguments", call.arguments);
+        if (function_read.error) return function_read.error;
+        function_extra = function_read.unknown();
+    }
+    if (const json* index = read.find("index")) {
+        const auto number = as_int64(*index);
+        if (number && *number >= 0 && *number <= INT_MAX) call.index = static_cast<int>(*number);
+        else read.fail("index", "expected an integer from 0 to " + std::to_string(INT_MAX));
+    }
+    if (read.error) return read.error;
+    call.extra = read.unknown();
+    if (!function_extra.empty()) call.extra["function"] = std::move(function_extra);
+    out = std::move(call);
+    return std::nullopt;
+}
+
+json settings_to_json(const SessionSettings& settings)
+{
+    json out = unknown_members(settings.extra, settings_keys);
+    if (!settings.endpoint.empty()) out["endpoint"] = settings.endpoint;
+    if (!settings.model.empty()) out["model"] = settings.model;
+    if (!settings.system_prompt.empty()) out["system_prompt"] = settings.system_prompt;
+    if (settings.temperature) out["temperature"] = *settings.temperature;
+    if (settings.top_p) out["top_p"] = *settings.top_p;
+    if (settings.max_tokens) out["max_tokens"] = *settings.max_tokens;
+    if (settings.context_window) out["context_window"] = *settings.context_window;
+    if (settings.reserved_output) out["reserved_output"] = *settings.reserved_output;
+    if (settings.safety_margin) out["safety_margin"] = *settings.safety_margin;
+    return out;
+}
+
+std::optional<SessionError> settings_from_json(const json& value, SessionSettings& out)
+{
+    if (!value.is_object()) return error_at("settings", "expected an object");
+    SessionSettings settings;
+    MemberReader read(value, "settings", settings_keys);
+    read.read("endpoint", settings.endpoint);
+    read.read("model", settings.model);
+    read.read("system_prompt", settings.system_prompt);
+    read.read("temperature", settings.temperature);
+    read.read("top_p", settings.top_p);
+    read.read_count("max_tokens", settings.max_tokens);
+    read.read_count("context_window", settings.context_window);
+    read.read_count("reserved_output", settings.reserved_output);
+    read.read_count("safety_margin", settings.safety_margin);
+    if (read.error) return read.error;
+    settings.extra = read.unknown();
+    out = std::move(settings);
+    return std::nullopt;
+}
+
+SessionLoad refused(SessionError error)
+{
+    return {std::nullopt, std::move(error)};
+}
+
+} // namespace
+
+json message_to_json(const Message& message)
+{
+    json out = unknown_members(message.extra, message_keys);
+    out["role"] = std::string(to_string(message.role));
+    if (message.content) out["content"] = *message.content;
+    if (!message.name.empty()) out["name"] = message.name;
+    if (!message.tool_calls.empty()) {
+        json calls = json::array();
+        for (std::size_t i = 0; i < message.tool_calls.size(); ++i)
+            calls.push_back(tool_call_to_json(message.tool_calls[i], i));
+        out["tool_calls"] = std::move(calls);
+    }
+    if (!message.tool_call_id.empty()) out["tool_call_id"] = message.tool_call_id;
+    if (!message.id.empty()) out["id"] = message.id;
+    if (message.created_ms != 0) out["created_ms"] = message.created_ms;
+    if (!message.reasoning.empty()) out["reasoning"] = message.reasoning;
+    if (message.refusal) out["refusal"] = *message.refusal;
+    if (!message.model.empty()) out["model"] = message.model;
+    if (message.finish_reason) out["finish_reason"] = *message.finish_reason;
+    if (!message.usage.is_null()) out["usage"] = message.usage;
+    if (message.incomplete) out["incomplete"] = true;
+    if (!message.incomplete_reason.empty()) out["incomplete_reason"] = message.incomplete_reason;
+    if (message.pinned) out["pinned"] = true;
+    return out;
+}
+
+std::optional<SessionError> message_from_json(const json& value, std::string_view where, Message& out)
+{
+    if (!value.is_object()) return error_at(where, "expected an object");
+    Message message;
+    MemberReader read(value, where, message_keys);
+
+    const json* role = read.find("role");
+    if (role == nullptr) return error_at(member_path(where, "role"), "missing");
+    if (!role->is_string()) return error_at(member_path(where, "role"), "expected a string");
+    const std::optional<Role> known_role = role_from_string(role->get_ref<const std::string&>());
+    if (!known_role) {
+        // Roles are one short word; 40 bytes show any mistake without quoting a whole message.
+        const std::string shown = abbreviated(role->get_ref<const std::string&>(), 40);
+        return error_at(member_path(where, "role"), "unknown role " + dump_safely(json(shown)));
+    }
+    message.role = *known_role;
+
+    read.read("content", message.content);
+    read.read("name", message.name);
+    if (const json* calls = read.find("tool_calls")) {
+        if (!calls->is_array()) return error_at(member_path(where, "tool_calls"), "expected an array");
+        const std::string calls_where = member_path(where, "tool_calls");
+        for (std::size_t i = 0; i < calls->size(); ++i) {
+            ToolCall call;
+            if (auto problem = tool_call_from_json((*calls)[i], item_path(calls_where, i), i, call))
+                return problem;
+            message.tool_calls.push_back(std::move(call));
+        }
+    }
+    read.read("tool_call_id", message.tool_call_id);
+    read.read("id", message.id);
+    read.read("created_ms", message.created_ms);
+    read.read("reasoning", message.reasoning);
+    read.read("refusal", message.refusal);
+    read.read("model", message.model);
+    read.read("finish_reason", message.finish_reason);
+    // The provider's object as sent, whatever its shape: whoever reads it checks it.
+    if (const json* usage = read.find("usage")) message.usage = *usage;
+    read.read("incomplete", message.incomplete);
+    read.read("incomplete_reason", message.incomplete_reason);
+    read.read("pinned", message.pinned);
+    if (read.error) return read.error;
+
+    message.extra = read.unknown();
+    out = std::move(message);
+    return std::nullopt;
+}
+
+std::string save_session(const Session& session)
+{
+    json out = unknown_members(session.extra, session_keys);
+    out["format"] = std::string(session_format);
+    out["version"] = session_version;
+    if (!session.id.empty()) out["id"] = session.id;
+    if (!session.title.empty()) out["title"] = session.title;
+    if (session.created_ms != 0) out["created_ms"] = session.created_ms;
+    if (session.updated_ms != 0) out["updated_ms"] = session.updated_ms;
+    if (json settings = settings_to_json(session.settings); !settings.empty())
+        out["settings"] = std::move(settings);
+    json messages = json::array();
+    for (const Message& message : session.messages) messages.push_back(message_to_json(message));
+    out["messages"] = std::move(messages);
+    return dump_safely(out);
+}
+
+SessionLoad load_session(std::string_view bytes)
+{
+    // Before any recursive code (dump, copy, ==) can see a deep document.
+    if (nests_deeper_than(bytes, max_session_depth))
+        return refused(error_at("", "nested deeper than " + std::to_string(max_session_depth) + " levels"));
+    // nlohmann takes a NUL byte for the end of input, so `{...}\0garbage` would pass.
+    if (const auto nul = bytes.find('\0'); nul != std::string_view::npos)
+        return refused(error_at("", "not JSON: a NUL byte at offset " + std::to_string(nul)));
+    const json root = parse_json(bytes, max_session_depth);
+    if (root.is_discarded()) return refused(error_at("", "not JSON: " + why_not_json(bytes)));
+    if (!root.is_object()) return refused(error_at("", "expected an object"));
+
+    // Format and version first: a foreign or newer file is refused as such, not for its details.
+    MemberReader read(root, "", session_keys);
+    const json* format = read.find("format");
+    if (format == nullptr || !format->is_string() || format->get_ref<const std::string&>() != session_format)
+        return refused(error_at("format", "expected \"confab.session\""));
+    const json* version = read.find("version");
+    if (version == nullptr) return refused(error_at("version", "missing"));
+    if (!version->is_number_unsigned() || version->get<std::uint64_t>() < 1)
+        return refused(error_at("version", "expected a positive integer"));
+    if (*version != session_version)
+        return refused(error_at("version", version->dump() + " is newer than this reader (" +
+                                               std::to_string(session_version) + ")"));
+
+    Session session;
+    read.read("id", session.id);
+    read.read("title", session.title);
+    read.read("created_ms", session.created_ms);
+    read.read("updated_ms", session.updated_ms);
+    if (const json* settings = read.find("settings"))
+        if (auto problem = settings_from_json(*settings, session.settings)) return refused(*problem);
+    if (const json* messages = read.find("messages")) {
+        if (!messages->is_array()) return refused(error_at("messages", "expected an array"));
+        session.messages.reserve(messages->size());
+        for (std::size_t i = 0; i < messages->size(); ++i) {
+            Message message;
+            if (auto problem = message_from_json((*messages)[i], item_path("messages", i), message))
+                return refused(*problem);
+            session.messages.push_back(std::move(message));
+        }
+    }
+    if (read.error) return refused(*read.error);
+
+    session.extra = read.unknown();
+    return {std::move(session), std::nullopt};
+}
+
+} // namespace confab

@@ -1,0 +1,111 @@
+// core/session.h
+// A saved conversation and its file format: versioned JSON, `"format": "confab.session"`,
+// `"version": 1`, specified in docs/session-format.md. Also the stored JSON shape of one
+// Message; the OpenAI wire shape is a subset of it (see message_to_json).
+//
+// Promises, for sessions whose strings are valid UTF-8 and whose numbers are finite:
+// load_session(save_session(s)) == s, and save_session(load_session(text)) is stable (a second
+// round trip changes nothing). Members this version does not know are kept on re-save at
+// every level (file, settings, message, tool call), so a newer writer loses nothing through
+// an older reader. Loading never throws and never crashes, whatever the bytes; a refusal names
+// the place, as in `messages[3].role: unknown role "robot"`.
+//
+// Deliberately not done: I/O (drivers read and write the bytes), and checks between messages.
+// A tool result whose call is gone, an unanswered call or a repeated id still loads as it is:
+// it is the user's history, and whoever sends it to a model must cope with such gaps anyway,
+// since the user can delete messages.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/message.h"
+
+namespace confab {
+
+inline constexpr std::string_view session_format = "confab.session";
+// Changes only when an older reader would misread the file; additions an older reader can
+// carry along unread keep it, so readers refuse any newer version.
+inline constexpr int session_version = 1;
+// Confab itself writes 6 levels (file, messages, message, tool_calls, call, function), and
+// providers' usage objects add 2 below a message. nlohmann parses iteratively, but dump, copy
+// and == recurse: 100000 nested arrays overflow a native 8 MiB stack, and a 64 KiB WebAssembly
+// stack survives 512 levels but not 1024 (measured at -Oz). 128 keeps a margin of 4.
+inline constexpr int max_session_depth = 128;
+
+// How the session talks to the model. Empty strings and unset numbers mean "not chosen here":
+// the widget's configuration (or the provider's default) applies.
+struct SessionSettings {
+    std::string endpoint;                          // chat-completions URL; never an API key
+    std::string model;
+    std::string system_prompt;
+    std::optional<double> temperature;             // sampling, sent as is when set
+    std::optional<double> top_p;
+    std::optional<std::int64_t> max_tokens;
+    std::optional<std::int64_t> context_window;    // context budget, in tokens
+    std::optional<std::int64_t> reserved_output;
+    std::optional<std::int64_t> safety_margin;
+    nlohmann::json extra = nlohmann::json::object();  // members this version does not know
+
+    bool operator==(const SessionSettings&) const = default;
+};
+
+struct Session {
+    std::string id;
+    std::string title;
+    std::int64_t created_ms = 0;                   // passed in by the driver, never read from a clock
+    std::int64_t updated_ms = 0;
+    SessionSettings settings;
+    std::vector<Message> messages;
+    nlohmann::json extra = nlohmann::json::object();  // top-level members this version does not know
+
+    bool operator==(const Session&) const = default;
+};
+
+// Why a file was refused: `where` is a path into the document ("messages[0].tool_calls[1]",
+// "settings.temperature", or "(root)"), `message` says what is wrong there.
+struct SessionError {
+    std::string where;
+    std::string message;
+
+    std::string text() const { return where + ": " + message; }
+    bool operator==(const SessionError&) const = default;
+};
+
+// Exactly one of the two is set.
+struct SessionLoad {
+    std::optional<Session> session;
+    std::optional<SessionError> error;
+};
+
+// The stored shape of one message: the OpenAI wire members (`role`, `content`, `name`,
+// `tool_calls` as [{"id", "type", "function": {"name", "arguments"}}], `tool_call_id`) beside
+// Confab's own (`id`, `created_ms`, `reasoning`, `refusal`, `model`, `finish_reason`, `usage`,
+// `incomplete`, `incomplete_reason`, `pinned`) and the unknown ones from `extra` (known names
+// win over `extra`). Every member at its default value is left out, except `role` and each
+// function call's `type`, `function.name` and `function.arguments`, which the wire requires.
+// A tool call's `index` appears only when it differs from its position in the array. To get
+// the wire shape, keep the wire members and drop `index` from each tool call.
+nlohmann::json message_to_json(const Message& message);
+
+// Reads the stored shape of one message. `where` names it in errors ("messages[3]"; empty for
+// a message on its own). null counts as absent for every member but `role`, which is required.
+// On success fills `out`; on error leaves it untouched.
+std::optional<SessionError> message_from_json(const nlohmann::json& value, std::string_view where,
+                                              Message& out);
+
+// The file's bytes: compact JSON (one line, keys in sorted order), deterministic. Never throws:
+// invalid UTF-8 in a string is written as U+FFFD.
+std::string save_session(const Session& session);
+
+// Reads a file written by any version-1 writer. Refuses, with the first problem found: bytes
+// that are not JSON or nest deeper than max_session_depth, another format, a newer version,
+// a member of the wrong type, and an unknown role.
+SessionLoad load_session(std::string_view bytes);
+
+} // namespace confab
