@@ -1,0 +1,135 @@
+// core/token_estimator.h
+// Token counts without a vocabulary: the widget cannot ship megabytes of BPE ranks, so the
+// count is estimated per character class (ASCII words, digits, punctuation and whitespace
+// runs, CJK, other scripts, emoji) plus the per-message overhead of the chat format, and it
+// calibrates itself from the `usage.prompt_tokens` a provider reports.
+//
+// The text is cut into the pieces o200k_base's pre-tokenizer cuts (tiktoken's regular
+// expression, emulated in one pass over the bytes), and each piece is priced by its class and
+// length, at rates fitted to exact o200k_base counts of half of bench/corpus. Accuracy on both
+// halves is measured by bench/tokens.mjs, not asserted in tests. The estimate is centred, not
+// padded: rare words and rare ideograph pairs cost more than any rate can know, so single
+// messages can run 10-15% over it, and the margin against that belongs to whoever fills a
+// context window (the session's safety_margin), where it is paid once per request.
+//
+// Deliberately not done: exact counts (that needs the vocabulary), tokenizers other than
+// o200k_base (the calibration factor absorbs the difference), and the tokens of the request's
+// tool definitions (they are not messages; the calibration absorbs them in proportion).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/message.h"
+
+namespace confab {
+
+// What estimate_text counted in a text: how many pieces of each class o200k_base's
+// pre-tokenizer would cut it into, and their lengths. Kept so the rates can be refitted, and
+// so the counting can be tested apart from the pricing.
+struct TextProfile {
+    std::int64_t bytes = 0;
+    std::int64_t chars = 0;               // code points; each byte of invalid UTF-8 counts as one
+    std::int64_t ascii_words = 0;         // runs of ASCII letters; camelCase humps count apart
+    std::int64_t ascii_letters_past_6 = 0;   // sum over those words of max(0, length - 6)
+    std::int64_t ascii_letters_past_10 = 0;  // ... and of max(0, length - 10)
+    std::int64_t ascii_cut_tenths = 0;    // expected cuts inside those words from their pairs of letters, in tenths
+    std::int64_t caps_words = 0;          // ASCII words of 2 or more letters, all capitals
+    std::int64_t led_words = 0;           // words that took the punctuation mark before them (".h", "_id")
+    std::int64_t han_chars = 0;           // CJK ideographs
+    std::int64_t han_runs = 0;
+    std::int64_t spaced_han_runs = 0;     // runs of ideographs right after a space (" 替")
+    std::int64_t kana_chars = 0;          // hiragana and katakana
+    std::int64_t hangul_chars = 0;
+    std::int64_t other_letters = 0;       // letters and marks of every other script, accents included
+    std::int64_t other_runs = 0;
+    std::int64_t digit_groups = 0;        // digits go in groups of up to three
+    std::int64_t punct_runs = 0;          // runs of ASCII punctuation, symbols and emoji
+    std::int64_t punct_marks = 0;         // ASCII punctuation past each run's first
+    std::int64_t repeats = 0;             // marks repeating the one before ("====", "────", "!!")
+    std::int64_t wide_punct = 0;          // CJK and fullwidth punctuation ("，", "。", "「")
+    std::int64_t symbols = 0;             // other non-ASCII punctuation and symbols ("—", "“", "→")
+    std::int64_t dingbats = 0;            // emoji of U+2600-27BF and U+2B00-2BFF (☀ ✅ ❤ ⭐)
+    std::int64_t faces = 0;               // emoticons, U+1F600-1F64F (😀 😂 🙏): the commonest emoji
+    std::int64_t emoji = 0;               // other emoji of U+1F000-1F8FF (🎉 🚀 🍕), flags' halves
+    std::int64_t new_emoji = 0;           // emoji of U+1F900-1FAFF (🤔 🥳 🫶), newer and rarer
+    std::int64_t emoji_modifiers = 0;     // zero-width joiners, variation selectors, skin tones, tags
+    std::int64_t space_pieces = 0;        // whitespace that stands alone (indentation, before digits)
+    std::int64_t newline_runs = 0;        // line breaks, with the spaces among them
+    std::int64_t newlines_past_2 = 0;     // sum over those runs of max(0, breaks - 2)
+    std::int64_t invalid_bytes = 0;       // bytes that are not valid UTF-8
+
+    bool operator==(const TextProfile&) const = default;
+};
+
+class TokenEstimator {
+public:
+    // Per-message overhead of the chat format, as OpenAI's cookbook counts it ("How to count
+    // tokens with tiktoken", num_tokens_from_messages, for gpt-4o and gpt-4o-mini):
+    // <|start|>, <|message|> and <|end|> around every message...
+    static constexpr std::int64_t tokens_per_message = 3;
+    // ...plus the role, one o200k_base token for each of system, user, assistant and tool...
+    static constexpr std::int64_t tokens_per_role = 1;
+    // ...plus one for a `name` beside its own tokens...
+    static constexpr std::int64_t tokens_per_name = 1;
+    // ...and every reply is primed with <|start|>assistant<|message|>.
+    static constexpr std::int64_t tokens_per_reply = 3;
+    // A tool call is rendered as a header of its own around its name and arguments (in
+    // OpenAI's harmony format "<|start|>assistant to=functions.NAME<|channel|>commentary
+    // json<|message|>ARGS<|call|>"): 8 tokens besides the name and arguments. The cookbook
+    // does not count calls; this is the count of that rendering, and calibration corrects it.
+    static constexpr std::int64_t tokens_per_tool_call = 8;
+
+    // Tokens of plain text, uncalibrated. Never fails: invalid UTF-8 costs one token per bad
+    // byte, as a byte-level BPE spends. One pass over the bytes, no allocation.
+    static std::int64_t estimate_text(std::string_view text);
+
+    // The counts estimate_text prices, for refitting its rates and for tests.
+    static TextProfile profile(std::string_view text);
+
+    // Tokens of a profile: each count times its rate, rounded up.
+    static std::int64_t price(const TextProfile& profile);
+
+    // Tokens one message adds to a request, counting what wire_message (request_builder.h)
+    // sends: tokens_per_message + tokens_per_role, the content, the name (plus
+    // tokens_per_name) where the wire carries one, and for each tool call its name, its
+    // arguments ("{}" when empty, as sent) and tokens_per_tool_call. A tool result's
+    // tool_call_id is not counted: the model never reads it as text. Reasoning, refusal and
+    // Confab's own fields are never sent, so never counted. Multiplied by factor(model) and
+    // rounded up; `model` "" means uncalibrated.
+    std::int64_t estimate_message(const Message& message, std::string_view model = "") const;
+
+    // Tokens of a whole request's messages: the sum of the uncalibrated estimate_message,
+    // plus tokens_per_reply, times factor(model), rounded up. This is what `usage.prompt_tokens`
+    // reports, so pass the uncalibrated figure (model "") to calibrate().
+    std::int64_t estimate_messages(const std::vector<Message>& messages, std::string_view model = "") const;
+
+    // The provider counted `reported_prompt_tokens` for a request this estimator counted as
+    // `estimated` (uncalibrated: estimate_messages(messages, "")). Later estimates for `model`
+    // are multiplied by the ratio of the reported to the estimated tokens summed over the
+    // reports so far, each report counting report_decay times as much as the one after it: a
+    // big request weighs more than a small one (its ratio is the steadier, and the next request
+    // of a growing conversation is mostly made of it), the newest most, and one odd count of
+    // the same size moves the factor a quarter of the way. Ignored for model "", for counts
+    // that are not positive, and for ratios outside [1/4, 4], which no tokenizer explains (a
+    // cached or truncated count, a proxy's arithmetic).
+    void calibrate(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens);
+
+    // The current correction factor for `model` (1.0 when never calibrated).
+    double factor(std::string_view model) const;
+
+    // How much a report counts beside the one after it.
+    static constexpr double report_decay = 0.75;
+
+private:
+    struct Calibration {
+        double estimated = 0;  // decayed sums over the reports
+        double reported = 0;
+    };
+    std::map<std::string, Calibration, std::less<>> calibrations_;
+};
+
+} // namespace confab

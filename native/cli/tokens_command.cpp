@@ -1,0 +1,150 @@
+// native/cli/tokens_command.cpp
+// `confab tokens [--messages] [--lines] FILE|-`: the core's token estimate (token_estimator.h)
+// of plain text, or of a JSON array of chat messages in the OpenAI wire shape with the chat
+// format's overhead. `--lines` reads one JSON value per line and answers one line each, so a
+// benchmark can ask about thousands of samples in one process.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+
+#include "core/json_util.h"
+#include "core/session.h"
+#include "core/token_estimator.h"
+#include "native/cli/commands.h"
+
+namespace confab::cli {
+
+namespace {
+
+constexpr const char* tokens_usage =
+    "usage: confab tokens [--messages] [--lines] FILE|-\n"
+    "  Estimates the o200k_base tokens of FILE (or standard input for -) and prints\n"
+    "  {\"tokens\": N, \"chars\": N, \"bytes\": N} (chars: Unicode code points).\n"
+    "  --messages  the input is a JSON array of chat messages in the OpenAI wire shape; prints\n"
+    "              {\"tokens\": N, \"messages\": N, \"per_message\": [N, ...]}, where tokens\n"
+    "              includes the per-message overhead and the reply priming\n"
+    "  --lines     one JSON value per input line (a string of text, or with --messages an\n"
+    "              array of messages), one JSON object per output line\n";
+
+// Results are written by hand so their members keep the documented order.
+std::string text_result(std::string_view text)
+{
+    const TextProfile profile = TokenEstimator::profile(text);
+    return "{\"tokens\": " + std::to_string(TokenEstimator::price(profile)) + ", \"chars\": " +
+           std::to_string(profile.chars) + ", \"bytes\": " + std::to_string(profile.bytes) + "}";
+}
+
+// The estimate of a JSON array of wire-shaped messages; empty, with `error` set, when the
+// value is not one.
+std::string messages_result(const nlohmann::json& value, std::string& error)
+{
+    if (!value.is_array()) {
+        error = "the input is not a JSON array of messages";
+        return {};
+    }
+    std::vector<Message> messages;
+    messages.reserve(value.size());
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        Message message;
+        if (auto problem = message_from_json(value[i], "messages[" + std::to_string(i) + "]", message)) {
+            error = problem->text();
+            return {};
+        }
+        messages.push_back(std::move(message));
+    }
+    const TokenEstimator estimator;
+    std::string per_message;
+    for (const Message& message : messages)
+        per_message += (per_message.empty() ? "" : ", ") + std::to_string(estimator.estimate_message(message));
+    return "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages)) + ", \"messages\": " +
+           std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]}";
+}
+
+void print(const std::string& result)
+{
+    std::fwrite(result.data(), 1, result.size(), stdout);
+    std::fputc('\n', stdout);
+}
+
+} // namespace
+
+int tokens(const std::vector<std::string_view>& args)
+{
+    bool messages = false;
+    bool lines = false;
+    std::optional<std::string_view> path;
+    for (const auto arg : args) {
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(tokens_usage, stdout);
+            return 0;
+        }
+        if (arg == "--messages") messages = true;
+        else if (arg == "--lines") lines = true;
+        else if (!path && (arg == "-" || !arg.starts_with("-"))) path = arg;
+        else {
+            std::fprintf(stderr, "confab tokens: unexpected argument \"%.*s\"\n%s", int(arg.size()), arg.data(), tokens_usage);
+            return 2;
+        }
+    }
+    if (!path) {
+        std::fputs(tokens_usage, stderr);
+        return 2;
+    }
+
+    std::string error;
+    const auto bytes = read_input(*path, error);
+    if (!bytes) {
+        std::fprintf(stderr, "confab tokens: %s\n", error.c_str());
+        return 1;
+    }
+
+    if (!lines) {
+        if (!messages) {
+            print(text_result(*bytes));
+            return 0;
+        }
+        const auto value = parse_json(*bytes);
+        if (value.is_discarded()) {
+            std::fprintf(stderr, "confab tokens: the input is not JSON\n");
+            return 1;
+        }
+        const auto result = messages_result(value, error);
+        if (result.empty()) {
+            std::fprintf(stderr, "confab tokens: %s\n", error.c_str());
+            return 1;
+        }
+        print(result);
+        return 0;
+    }
+
+    // Every line is checked before anything is printed, so a bad line leaves no half output.
+    std::vector<std::string> results;
+    const std::string_view all(*bytes);
+    std::size_t number = 0;
+    for (std::size_t at = 0; at < all.size();) {
+        const std::size_t end = std::min(all.find('\n', at), all.size());
+        const std::string_view line = all.substr(at, end - at);
+        at = end + 1;
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        const auto value = parse_json(line);
+        if (value.is_discarded() || (!messages && !value.is_string())) {
+            std::fprintf(stderr, "confab tokens: line %zu is not a JSON %s\n", number, messages ? "value" : "string");
+            return 1;
+        }
+        if (!messages) {
+            results.push_back(text_result(value.get_ref<const std::string&>()));
+            continue;
+        }
+        auto result = messages_result(value, error);
+        if (result.empty()) {
+            std::fprintf(stderr, "confab tokens: line %zu: %s\n", number, error.c_str());
+            return 1;
+        }
+        results.push_back(std::move(result));
+    }
+    for (const auto& result : results) print(result);
+    return 0;
+}
+
+} // namespace confab::cli

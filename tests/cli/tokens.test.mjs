@@ -1,0 +1,95 @@
+// `confab tokens` through the real binary: its output shape, the chat format's overhead in
+// --messages, one answer per line in --lines, and its refusals. The estimate's accuracy is
+// measured by bench/tokens.mjs, not here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+const confab = process.env.CONFAB_BIN;
+if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+
+function tokens(args, input) {
+  const run = spawnSync(confab, ['tokens', ...args], { input });
+  return { status: run.status, stdout: run.stdout.toString('utf8'), stderr: run.stderr.toString('utf8') };
+}
+const json = (run) => {
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout);
+};
+
+test('tokens: plain text prints tokens, code points and bytes, in that order', () => {
+  const run = tokens(['-'], 'Hello world, this is a test. 你好 😀');
+  assert.equal(run.status, 0);
+  assert.match(run.stdout, /^\{"tokens": \d+, "chars": \d+, "bytes": \d+\}\n$/);
+  const out = JSON.parse(run.stdout);
+  assert.equal(out.chars, 33);
+  assert.equal(out.bytes, 40);
+  assert.ok(out.tokens >= 8 && out.tokens <= 16, `tokens ${out.tokens}`);
+});
+
+test('tokens: empty input is zero tokens', () => {
+  assert.deepEqual(json(tokens(['-'], '')), { tokens: 0, chars: 0, bytes: 0 });
+});
+
+test('tokens: invalid UTF-8 is counted, one per bad byte', () => {
+  const out = json(tokens(['-'], Buffer.from([0x61, 0xff, 0xfe, 0x62])));
+  assert.equal(out.bytes, 4);
+  assert.equal(out.chars, 4);
+  assert.ok(out.tokens >= 3);
+});
+
+test('tokens: --messages adds each message\'s overhead and the reply priming', () => {
+  const one = [{ role: 'user', content: 'Hello world, this is a test.' }];
+  const text = json(tokens(['-'], one[0].content)).tokens;
+  const out = json(tokens(['--messages', '-'], JSON.stringify(one)));
+  assert.deepEqual(out, { tokens: text + 4 + 3, messages: 1, per_message: [text + 4] });
+
+  const conversation = [
+    { role: 'system', content: 'Be brief.' },
+    ...one,
+    { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
+  ];
+  const all = json(tokens(['--messages', '-'], JSON.stringify(conversation)));
+  assert.equal(all.messages, 4);
+  assert.equal(all.tokens, all.per_message.reduce((a, b) => a + b, 0) + 3);
+});
+
+test('tokens: --lines answers each line in order, and --messages --lines each array', () => {
+  const lines = ['"one two three"', '', '"你好，世界"', '"😀😀"'].join('\n');
+  const outs = tokens(['--lines', '-'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(outs.length, 3);
+  assert.deepEqual(outs[0], json(tokens(['-'], 'one two three')));
+  assert.deepEqual(outs[1], json(tokens(['-'], '你好，世界')));
+  const arrays = [[{ role: 'user', content: 'Hi' }], []].map((a) => JSON.stringify(a)).join('\n');
+  const answers = tokens(['--messages', '--lines', '-'], arrays).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(answers.length, 2);
+  assert.deepEqual(answers[1], { tokens: 3, messages: 0, per_message: [] });
+});
+
+test('tokens: invalid input exits 1 with the reason and prints nothing', () => {
+  const cases = [
+    [['--messages', '-'], '{not json', /not JSON/],
+    [['--messages', '-'], '{"role":"user"}', /not a JSON array of messages/],
+    [['--messages', '-'], '[{"role":"robot","content":"hi"}]', /messages\[0\]\.role: unknown role "robot"/],
+    [['--messages', '-'], '[{"role":"user","content":3}]', /messages\[0\]/],
+    [['--lines', '-'], '"ok"\n42\n', /line 2 is not a JSON string/],
+    [['--messages', '--lines', '-'], '[]\n[{"role":"robot"}]\n', /line 2: messages\[0\]\.role/],
+  ];
+  for (const [args, input, reason] of cases) {
+    const run = tokens(args, input);
+    assert.equal(run.status, 1, `${args} ${input}`);
+    assert.match(run.stderr, reason);
+    assert.equal(run.stdout, '');
+  }
+  const missing = spawnSync(confab, ['tokens', 'no-such-file.txt']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr.toString(), /no-such-file\.txt: No such file or directory/);
+});
+
+test('tokens: bad usage exits 2', () => {
+  assert.equal(tokens([], '').status, 2);
+  assert.equal(tokens(['--frobnicate', '-'], '').status, 2);
+  assert.equal(tokens(['a', 'b'], '').status, 2);
+  assert.equal(tokens(['--help'], '').status, 0);
+});

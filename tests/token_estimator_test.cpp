@@ -1,0 +1,280 @@
+// Token estimates: the pieces counted, the wire shape and overhead of messages, text that is
+// not UTF-8, and calibration from the provider's usage.prompt_tokens. Accuracy against the
+// real tokenizer over a corpus is bench/tokens.mjs's job; here only gross mistakes fail.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/token_estimator.h"
+
+using confab::Message;
+using confab::Role;
+using confab::TextProfile;
+using confab::TokenEstimator;
+
+namespace {
+
+Message text_message(Role role, std::string text)
+{
+    Message message;
+    message.role = role;
+    message.content = std::move(text);
+    return message;
+}
+
+// Chat texts with their exact o200k_base token counts (js-tiktoken 1.0.21, encode().length).
+struct Counted {
+    const char* text;
+    std::int64_t exact;
+};
+
+constexpr Counted counted[] = {
+    {"Can you help me plan a three-day trip to Lisbon in October? I like museums, long walks and good "
+     "seafood, and I would rather avoid tourist traps.", 32},
+    {"Sure! Day one: start in Alfama, walk up to the castle for the view, then take tram 28 down to Baixa. "
+     "Have lunch at a small tasca and spend the afternoon at the tile museum. Day two: Belém for the "
+     "monastery, the tower and the custard tarts, then the MAAT by the river. Day three: a day trip to "
+     "Sintra, with its palaces in the hills.", 89},
+    {"What about the evenings? Is it safe to walk around at night?", 14},
+    {"Lisbon is generally safe. Bairro Alto gets lively after 10 pm; keep an eye on your phone in crowded "
+     "streets. For dinner, try grilled sardines or a cataplana, and book ahead on weekends.", 44},
+    {"请帮我把这段话翻译成英文：我们明天上午十点在会议室讨论新版本的发布计划。", 28},
+    {"Sure: \"We will discuss the release plan for the new version in the meeting room at 10 a.m. "
+     "tomorrow.\"", 25},
+    {"```python\ndef fibonacci(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n"
+     "    return a\n```\nWhy is this faster than the recursive version?", 51},
+    {"The loop computes each number once, so it takes O(n) steps, while the naive recursion recomputes "
+     "the same values again and again and takes exponential time. 🚀 Memoization would also fix the "
+     "recursive one.", 44},
+};
+constexpr Counted system_prompt = {"You are a helpful travel assistant. Answer briefly and ask before booking anything.", 15};
+
+double relative_error(std::int64_t estimate, std::int64_t exact)
+{
+    return double(estimate - exact) / double(exact);
+}
+
+} // namespace
+
+TEST_CASE("token_estimator: cuts text where o200k_base's pre-tokenizer does")
+{
+    auto profile = TokenEstimator::profile;
+
+    CHECK(profile("Hello world").ascii_words == 2);
+    CHECK(profile("fooBar").ascii_words == 2);              // a capital after a small letter starts a piece
+    CHECK(profile("HTTPServer").ascii_words == 1);          // capitals, then small letters: one piece
+    CHECK(profile("NASA").caps_words == 1);
+    CHECK(profile("internationalization").ascii_letters_past_6 == 14);
+    CHECK(profile("internationalization").ascii_letters_past_10 == 10);
+
+    const TextProfile digits = profile("x 1234567");
+    CHECK(digits.digit_groups == 3);                        // "\p{N}{1,3}": 123 456 7
+    CHECK(digits.space_pieces == 1);                        // a space before a digit stands alone
+
+    const TextProfile led = profile("main.cpp");
+    CHECK(led.led_words == 1);                              // ".cpp" is one piece
+    CHECK(led.punct_runs == 0);
+    const TextProfile spaced = profile("a (b");
+    CHECK(spaced.led_words == 0);                           // " (" then "b"
+    CHECK(spaced.punct_runs == 1);
+
+    CHECK(profile("    return").space_pieces == 1);         // indentation, less the space "return" takes
+    const TextProfile lines = profile("end\n\n\n\nstart");
+    CHECK(lines.newline_runs == 1);
+    CHECK(lines.newlines_past_2 == 2);
+    CHECK(profile("end.\n\nstart").newline_runs == 0);      // line breaks after a mark join it
+
+    const TextProfile chinese = profile("中文，测试 数据");
+    CHECK(chinese.han_chars == 6);
+    CHECK(chinese.han_runs == 3);
+    CHECK(chinese.spaced_han_runs == 1);
+    CHECK(chinese.wide_punct == 1);
+
+    const TextProfile emoji = profile("😀👍🏽🥳❤️");
+    CHECK(emoji.faces == 1);
+    CHECK(emoji.emoji == 1);
+    CHECK(emoji.new_emoji == 1);
+    CHECK(emoji.dingbats == 1);
+    CHECK(emoji.emoji_modifiers == 2);                      // the skin tone and U+FE0F
+    CHECK(profile("😂😂😂").faces == 3);                    // emoji do not merge when repeated
+
+    const TextProfile rule = profile("==========");
+    CHECK(rule.punct_runs == 1);
+    CHECK(rule.repeats == 9);
+
+    const TextProfile mixed = profile("Grüße, мир, こんにちは, 안녕");
+    CHECK(mixed.other_letters == 5);                        // ü ß e ... counted as letters of other scripts
+    CHECK(mixed.kana_chars == 5);
+    CHECK(mixed.hangul_chars == 2);
+    CHECK(mixed.chars == 21);
+    CHECK(mixed.bytes == 40);
+}
+
+TEST_CASE("token_estimator: empty text costs nothing, and any other text at least a token")
+{
+    CHECK(TokenEstimator::estimate_text("") == 0);
+    for (const char* text : {"a", " ", "\n", "1", "!", "中", "😀", "\xff"})
+        CHECK(TokenEstimator::estimate_text(text) >= 1);
+}
+
+TEST_CASE("token_estimator: lands near the exact o200k_base count of chat texts")
+{
+    // A gross-regression guard; the measured figures are in bench/tokens.mjs.
+    for (const Counted& sample : counted) {
+        CAPTURE(sample.text);
+        CHECK(std::abs(relative_error(TokenEstimator::estimate_text(sample.text), sample.exact)) < 0.2);
+    }
+    CHECK(TokenEstimator::estimate_text("Hello world, this is a test.") == doctest::Approx(8).epsilon(0.2));
+}
+
+TEST_CASE("token_estimator: invalid UTF-8 costs a token per bad byte and never stops the scan")
+{
+    const TextProfile bad = TokenEstimator::profile("ok \xff\xfe ok");
+    CHECK(bad.invalid_bytes == 2);
+    CHECK(bad.chars == 8);
+    CHECK(bad.ascii_words == 2);
+
+    CHECK(TokenEstimator::profile("\xc0\xaf").invalid_bytes == 2);           // overlong '/'
+    CHECK(TokenEstimator::profile("\xed\xa0\x80").invalid_bytes == 3);       // a UTF-16 surrogate
+    CHECK(TokenEstimator::profile("\xf4\x90\x80\x80").invalid_bytes == 4);   // past U+10FFFF
+    CHECK(TokenEstimator::profile("abc\xe4\xb8").invalid_bytes == 2);        // cut off at the end
+    CHECK(TokenEstimator::profile("\xe4\xb8\xad").han_chars == 1);           // the same, whole
+
+    // Random bytes: every one is counted once, as a character or as a bad byte.
+    std::uint64_t state = 0x9E3779B97F4A7C15ull;
+    for (int round = 0; round < 2000; ++round) {
+        std::string bytes;
+        const int length = round % 64;
+        for (int i = 0; i < length; ++i) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            bytes.push_back(char(state >> 56));
+        }
+        const TextProfile profile = TokenEstimator::profile(bytes);
+        REQUIRE(profile.bytes == length);
+        REQUIRE(profile.chars <= length);
+        REQUIRE(profile.chars >= (length + 3) / 4);
+        REQUIRE(TokenEstimator::price(profile) >= (length > 0 ? 1 : 0));
+    }
+}
+
+TEST_CASE("token_estimator: a message counts what goes on the wire, plus the chat format's overhead")
+{
+    const TokenEstimator estimator;
+    const auto text = TokenEstimator::estimate_text;
+    const std::int64_t overhead = TokenEstimator::tokens_per_message + TokenEstimator::tokens_per_role;
+    CHECK(overhead == 4);
+
+    Message user = text_message(Role::user, "Hello world, this is a test.");
+    CHECK(estimator.estimate_message(user) == overhead + text("Hello world, this is a test."));
+    user.name = "alice";
+    CHECK(estimator.estimate_message(user) ==
+          overhead + text("Hello world, this is a test.") + text("alice") + TokenEstimator::tokens_per_name);
+
+    // What stays at home costs nothing: reasoning, refusal, Confab's own fields.
+    Message reply = text_message(Role::assistant, "Sure.");
+    reply.reasoning = std::string(4000, 'x');
+    reply.refusal = "no";
+    reply.id = "m-1";
+    reply.model = "gpt-4o";
+    CHECK(estimator.estimate_message(reply) == overhead + text("Sure."));
+
+    // A tool call: its name, its arguments ("{}" when empty, as sent) and its header.
+    Message calling;
+    calling.role = Role::assistant;
+    calling.tool_calls.push_back({0, "call_1", "function", "get_weather", R"({"city":"Paris"})", {}});
+    calling.tool_calls.push_back({1, "call_2", "function", "get_time", "", {}});
+    CHECK(estimator.estimate_message(calling) ==
+          overhead + 2 * TokenEstimator::tokens_per_tool_call + text("get_weather") + text(R"({"city":"Paris"})") +
+              text("get_time") + text("{}"));
+
+    // A tool result: its content; the call id is not text the model reads.
+    Message result = text_message(Role::tool, "sunny, 21 °C");
+    result.tool_call_id = "call_1";
+    result.name = "get_weather";
+    CHECK(estimator.estimate_message(result) == overhead + text("sunny, 21 °C"));
+
+    // A request: every message, plus the reply priming.
+    const std::vector<Message> request = {text_message(Role::system, "Be brief."), user, calling, result};
+    std::int64_t sum = TokenEstimator::tokens_per_reply;
+    for (const Message& message : request) sum += estimator.estimate_message(message);
+    CHECK(estimator.estimate_messages(request) == sum);
+    CHECK(estimator.estimate_messages({}) == TokenEstimator::tokens_per_reply);
+}
+
+TEST_CASE("token_estimator: after two usage reports the next request lands within 3% of the provider's count")
+{
+    // A provider whose tokenizer counts 1.3 times o200k_base, and whose chat template spends 7
+    // tokens per message and 5 to prime the reply, where we assume 4 and 3: far from our
+    // assumptions on purpose.
+    const auto provider_count = [](const std::vector<Counted>& conversation) {
+        double tokens = 5;
+        for (const Counted& message : conversation) tokens += 1.3 * double(message.exact) + 7;
+        return std::int64_t(std::llround(tokens));
+    };
+
+    TokenEstimator estimator;
+    std::vector<Message> messages = {text_message(Role::system, system_prompt.text)};
+    std::vector<Counted> sent = {system_prompt};
+    int reports = 0;
+    for (std::size_t turn = 0; turn + 1 < std::size(counted); turn += 2) {
+        messages.push_back(text_message(Role::user, counted[turn].text));
+        sent.push_back(counted[turn]);
+
+        const std::int64_t provider = provider_count(sent);
+        const std::int64_t estimate = estimator.estimate_messages(messages, "gpt-test");
+        CAPTURE(reports);
+        CAPTURE(estimate);
+        CAPTURE(provider);
+        if (reports == 0) CHECK(relative_error(estimate, provider) < -0.15);  // uncalibrated: far off
+        // The first report comes from the smallest request (a system prompt and one question),
+        // where per-message overhead and the error on two short texts weigh most; it already
+        // halves the error, and the second brings the estimate within 3%.
+        if (reports == 1) CHECK(std::abs(relative_error(estimate, provider)) < 0.08);
+        if (reports >= 2) CHECK(std::abs(relative_error(estimate, provider)) < 0.03);
+
+        // The response reports usage.prompt_tokens; the reply joins the conversation.
+        estimator.calibrate("gpt-test", estimator.estimate_messages(messages), provider);
+        ++reports;
+        messages.push_back(text_message(Role::assistant, counted[turn + 1].text));
+        sent.push_back(counted[turn + 1]);
+    }
+    CHECK(reports == 4);
+    CHECK(estimator.factor("gpt-test") > 1.2);
+    CHECK(estimator.factor("other-model") == 1.0);
+    CHECK(estimator.estimate_messages(messages, "other-model") == estimator.estimate_messages(messages));
+}
+
+TEST_CASE("token_estimator: calibration follows reports part of the way and ignores nonsense")
+{
+    TokenEstimator estimator;
+    estimator.calibrate("m", 100, 120);
+    CHECK(estimator.factor("m") == doctest::Approx(1.2));  // the first report sets the factor
+    estimator.calibrate("m", 100, 140);
+    CHECK(estimator.factor("m") == doctest::Approx((0.75 * 120 + 140) / (0.75 * 100 + 100)));
+    for (int i = 0; i < 60; ++i) estimator.calibrate("m", 100, 130);
+    CHECK(estimator.factor("m") == doctest::Approx(1.3));
+    estimator.calibrate("m", 100, 230);                    // one odd count moves it a quarter of the way
+    CHECK(estimator.factor("m") == doctest::Approx(1.55));
+    estimator.calibrate("m", 1000, 1300);                  // a big request outweighs that small one
+    CHECK(estimator.factor("m") < 1.36);
+
+    const double before = estimator.factor("m");
+    estimator.calibrate("m", 100, 0);                      // no count
+    estimator.calibrate("m", 0, 100);
+    estimator.calibrate("m", 100, 1000);                   // no tokenizer explains 10x
+    estimator.calibrate("m", 1000, 100);
+    CHECK(estimator.factor("m") == before);
+
+    estimator.calibrate("", 100, 150);                     // "" is "uncalibrated", never a model
+    CHECK(estimator.factor("") == 1.0);
+
+    // A calibrated message estimate is the uncalibrated one times the factor, rounded up.
+    const Message message = text_message(Role::user, "Hello world, this is a test.");
+    CHECK(estimator.estimate_message(message, "m") ==
+          std::int64_t(std::ceil(double(estimator.estimate_message(message)) * estimator.factor("m"))));
+}
