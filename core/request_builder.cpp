@@ -9,10 +9,6 @@
 
 namespace confab {
 
-namespace {
-
-// The rule OpenAI documents for function and response_format names: "Must be a-z, A-Z,
-// 0-9, or contain underscores and dashes, with a maximum length of 64."
 bool is_valid_name(std::string_view name)
 {
     if (name.empty() || name.size() > 64) return false;
@@ -23,6 +19,8 @@ bool is_valid_name(std::string_view name)
     }
     return true;
 }
+
+namespace {
 
 std::string format_number(double value)
 {

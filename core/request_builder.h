@@ -90,4 +90,8 @@ BuiltRequest build_request(const ChatRequest& request);
 // A missing content goes as "" except where null is allowed. Nothing is validated here.
 nlohmann::json wire_message(const Message& message);
 
+// The rule OpenAI documents for function and response_format names: "Must be a-z, A-Z,
+// 0-9, or contain underscores and dashes, with a maximum length of 64."
+bool is_valid_name(std::string_view name);
+
 } // namespace confab
