@@ -18,8 +18,8 @@ using nlohmann::json;
 using Keys = std::span<const std::string_view>;
 
 // The members each level knows; every other member is kept as `extra` and written back.
-constexpr std::array<std::string_view, 8> session_keys = {
-    "format", "version", "id", "title", "created_ms", "updated_ms", "settings", "messages"};
+constexpr std::array<std::string_view, 9> session_keys = {
+    "format", "version", "id", "title", "created_ms", "updated_ms", "settings", "messages", "summaries"};
 constexpr std::array<std::string_view, 9> settings_keys = {
     "endpoint", "model", "system_prompt", "temperature", "top_p",
     "max_tokens", "context_window", "reserved_output", "safety_margin"};
@@ -28,6 +28,8 @@ constexpr std::array<std::string_view, 15> message_keys = {
     "refusal", "model", "finish_reason", "usage", "incomplete", "incomplete_reason", "pinned"};
 constexpr std::array<std::string_view, 4> tool_call_keys = {"id", "type", "function", "index"};
 constexpr std::array<std::string_view, 2> function_keys = {"name", "arguments"};
+constexpr std::array<std::string_view, 6> summary_keys = {
+    "text", "first_message_id", "last_message_id", "model", "created_ms", "tokens"};
 
 bool contains(Keys keys, std::string_view key)
 {
@@ -143,6 +145,14 @@ public:
         }
     }
 
+    // A string without which the object means nothing.
+    void read_required(std::string_view key, std::string& out)
+    {
+        if (error) return;
+        if (find(key) == nullptr) fail(key, "missing");
+        else read(key, out);
+    }
+
     // A count of tokens: a negative one has no meaning and would upset size arithmetic.
     void read_count(std::string_view key, std::optional<std::int64_t>& out)
     {
@@ -150,6 +160,13 @@ public:
             if (const auto number = as_int64(*value); number && *number >= 0) out = *number;
             else fail(key, "expected a non-negative integer");
         }
+    }
+
+    void read_count(std::string_view key, std::int64_t& out)
+    {
+        std::optional<std::int64_t> count;
+        read_count(key, count);
+        if (count) out = *count;
     }
 
     json unknown() const { return unknown_members(object_, known_); }
@@ -285,6 +302,37 @@ std::optional<SessionError> settings_from_json(const json& value, SessionSetting
     return std::nullopt;
 }
 
+// A summary is its text and the range it covers, so those three are always written and required
+// on reading; the rest follows the rule of every other level (defaults left out).
+json summary_to_json(const Summary& summary)
+{
+    json out = unknown_members(summary.extra, summary_keys);
+    out["text"] = summary.text;
+    out["first_message_id"] = summary.first_message_id;
+    out["last_message_id"] = summary.last_message_id;
+    if (!summary.model.empty()) out["model"] = summary.model;
+    if (summary.created_ms != 0) out["created_ms"] = summary.created_ms;
+    if (summary.tokens != 0) out["tokens"] = summary.tokens;
+    return out;
+}
+
+std::optional<SessionError> summary_from_json(const json& value, std::string_view where, Summary& out)
+{
+    if (!value.is_object()) return error_at(where, "expected an object");
+    Summary summary;
+    MemberReader read(value, where, summary_keys);
+    read.read_required("text", summary.text);
+    read.read_required("first_message_id", summary.first_message_id);
+    read.read_required("last_message_id", summary.last_message_id);
+    read.read("model", summary.model);
+    read.read("created_ms", summary.created_ms);
+    read.read_count("tokens", summary.tokens);
+    if (read.error) return read.error;
+    summary.extra = read.unknown();
+    out = std::move(summary);
+    return std::nullopt;
+}
+
 SessionLoad refused(SessionError error)
 {
     return {std::nullopt, std::move(error)};
@@ -380,6 +428,11 @@ std::string save_session(const Session& session)
     json messages = json::array();
     for (const Message& message : session.messages) messages.push_back(message_to_json(message));
     out["messages"] = std::move(messages);
+    if (!session.summaries.empty()) {
+        json summaries = json::array();
+        for (const Summary& summary : session.summaries) summaries.push_back(summary_to_json(summary));
+        out["summaries"] = std::move(summaries);
+    }
     return dump_safely(out);
 }
 
@@ -423,6 +476,15 @@ SessionLoad load_session(std::string_view bytes)
             if (auto problem = message_from_json((*messages)[i], item_path("messages", i), message))
                 return refused(*problem);
             session.messages.push_back(std::move(message));
+        }
+    }
+    if (const json* summaries = read.find("summaries")) {
+        if (!summaries->is_array()) return refused(error_at("summaries", "expected an array"));
+        for (std::size_t i = 0; i < summaries->size(); ++i) {
+            Summary summary;
+            if (auto problem = summary_from_json((*summaries)[i], item_path("summaries", i), summary))
+                return refused(*problem);
+            session.summaries.push_back(std::move(summary));
         }
     }
     if (read.error) return refused(*read.error);

@@ -6,9 +6,9 @@
 // Promises, for sessions whose strings are valid UTF-8 and whose numbers are finite:
 // load_session(save_session(s)) == s, and save_session(load_session(text)) is stable (a second
 // round trip changes nothing). Members this version does not know are kept on re-save at
-// every level (file, settings, message, tool call), so a newer writer loses nothing through
-// an older reader. Loading never throws and never crashes, whatever the bytes; a refusal names
-// the place, as in `messages[3].role: unknown role "robot"`.
+// every level (file, settings, message, tool call, summary), so a newer writer loses nothing
+// through an older reader. Loading never throws and never crashes, whatever the bytes; a
+// refusal names the place, as in `messages[3].role: unknown role "robot"`.
 //
 // Deliberately not done: I/O (drivers read and write the bytes), and checks between messages.
 // A tool result whose call is gone, an unanswered call or a repeated id still loads as it is:
@@ -55,6 +55,25 @@ struct SessionSettings {
     bool operator==(const SessionSettings&) const = default;
 };
 
+// What a cheaper model wrote about messages that trimming left out of the context (tiered
+// routing; see core/context_trimmer.h). The messages themselves stay in `messages`: a summary
+// only changes what is sent. It names the messages it covers by id, not by position, so that
+// deleting or adding other messages does not shift it; a summary whose ends are gone (or whose
+// ids are repeated) covers nothing and is never sent, but it loads and is kept all the same.
+struct Summary {
+    std::string text;
+    std::string first_message_id;                  // the first message it covers
+    std::string last_message_id;                   // the last one, inclusive
+    std::string model;                             // the model that wrote it
+    std::int64_t created_ms = 0;                   // passed in by the driver, never read from a clock
+    // Its size when stored: the summary model's completion_tokens, or an estimate. For display;
+    // the trimmer estimates the summary afresh, like every message it sends.
+    std::int64_t tokens = 0;
+    nlohmann::json extra = nlohmann::json::object();  // members this version does not know
+
+    bool operator==(const Summary&) const = default;
+};
+
 struct Session {
     std::string id;
     std::string title;
@@ -62,6 +81,7 @@ struct Session {
     std::int64_t updated_ms = 0;
     SessionSettings settings;
     std::vector<Message> messages;
+    std::vector<Summary> summaries;                // oldest first; written only when there are any
     nlohmann::json extra = nlohmann::json::object();  // top-level members this version does not know
 
     bool operator==(const Session&) const = default;
@@ -105,7 +125,7 @@ std::string save_session(const Session& session);
 
 // Reads a file written by any version-1 writer. Refuses, with the first problem found: bytes
 // that are not JSON or nest deeper than max_session_depth, another format, a newer version,
-// a member of the wrong type, and an unknown role.
+// a member of the wrong type, an unknown role, and a summary without its text or range.
 SessionLoad load_session(std::string_view bytes);
 
 } // namespace confab

@@ -19,6 +19,7 @@ using confab::message_to_json;
 using confab::Role;
 using confab::save_session;
 using confab::Session;
+using confab::Summary;
 using confab::ToolCall;
 using nlohmann::json;
 
@@ -127,6 +128,20 @@ Session rich_session()
     refused.usage = json::object();
 
     s.messages = {system, user, asking, result, orphan, cut, refused};
+
+    Summary summary;
+    summary.text = "Alice asked the time in Paris; get_time said 12:00. \u00e9";
+    summary.first_message_id = "m1";
+    summary.last_message_id = "m3";
+    summary.model = "gpt-4o-mini";
+    summary.created_ms = 1717171799000;
+    summary.tokens = 17;
+    summary.extra = {{"style", "bullets"}};
+    Summary dangling;  // its first message is gone, and its text is empty, not absent
+    dangling.first_message_id = "deleted";
+    dangling.last_message_id = "m5";
+    s.summaries = {summary, dangling};
+
     s.extra = {{"folder", "work"}, {"shared_with", json::array({"bob"})}};
     return s;
 }
@@ -236,6 +251,9 @@ TEST_CASE("session: a session with every field round-trips exactly")
     CHECK_FALSE(loaded.messages[2].content);       // absent ...
     CHECK(loaded.messages[4].content == "");       // ... is not empty
     CHECK(saved.find(R"("huge":1e+300)") != std::string::npos);
+    CHECK(loaded.summaries.size() == 2);
+    CHECK(loaded.summaries[1].text.empty());
+    CHECK(loaded.summaries[0].extra == json{{"style", "bullets"}});
     CHECK(saved.find("\"c2ln\"") != std::string::npos);
 }
 
@@ -351,6 +369,15 @@ TEST_CASE("session: a member of the wrong type is refused with its path")
         {"/messages/2/tool_calls/1/index", 2147483648,
          "messages[2].tool_calls[1].index: expected an integer from 0 to 2147483647"},
         {"/messages/2/tool_calls/1/index", "1", "messages[2].tool_calls[1].index: expected an integer from 0 to 2147483647"},
+        {"/summaries", json::object(), "summaries: expected an array"},
+        {"/summaries/1", "a summary", "summaries[1]: expected an object"},
+        {"/summaries/0/text", json::array({"a"}), "summaries[0].text: expected a string"},
+        {"/summaries/0/first_message_id", 1, "summaries[0].first_message_id: expected a string"},
+        {"/summaries/1/last_message_id", false, "summaries[1].last_message_id: expected a string"},
+        {"/summaries/0/model", 4, "summaries[0].model: expected a string"},
+        {"/summaries/0/created_ms", 0.5, "summaries[0].created_ms: expected an integer"},
+        {"/summaries/0/tokens", -3, "summaries[0].tokens: expected a non-negative integer"},
+        {"/summaries/0/tokens", "17", "summaries[0].tokens: expected a non-negative integer"},
     };
     for (const Case& c : cases) {
         json broken = base;
@@ -358,6 +385,49 @@ TEST_CASE("session: a member of the wrong type is refused with its path")
         CAPTURE(c.pointer);
         CHECK(verdict(broken.dump()) == c.expected);
     }
+}
+
+TEST_CASE("session: summaries are written only when there are any, each with its text and range")
+{
+    Session s;
+    s.messages = {message(Role::user, "m1", "hi")};
+    CHECK(save_session(s).find("summaries") == std::string::npos);
+
+    Summary bare;
+    bare.first_message_id = "m1";
+    bare.last_message_id = "m1";
+    s.summaries = {bare};
+    const std::string saved = save_session(s);
+    CHECK(saved == R"({"format":"confab.session","messages":[{"content":"hi","id":"m1","role":"user"}],)"
+                   R"("summaries":[{"first_message_id":"m1","last_message_id":"m1","text":""}],"version":1})");
+    CHECK(load_ok(saved) == s);
+}
+
+TEST_CASE("session: a summary without its text or range is refused, and null counts as absent")
+{
+    const auto with_summary = [](std::string_view members) {
+        return R"({"format":"confab.session","version":1,"summaries":[{"text":"t","first_message_id":"a","last_message_id":"b"},{)" +
+               std::string(members) + "}]}";
+    };
+    CHECK(verdict(with_summary(R"("text":"t","first_message_id":"a","last_message_id":"b")")) == "loaded");
+    CHECK(verdict(with_summary(R"("first_message_id":"a","last_message_id":"b")")) == "summaries[1].text: missing");
+    CHECK(verdict(with_summary(R"("text":"t","last_message_id":"b")")) == "summaries[1].first_message_id: missing");
+    CHECK(verdict(with_summary(R"("text":"t","first_message_id":"a","last_message_id":null)")) == "summaries[1].last_message_id: missing");
+    CHECK(verdict(with_summary(R"("text":"t","first_message_id":"a","last_message_id":"b","model":null,"tokens":null)")) == "loaded");
+    // Summaries are read after messages: a broken message is named first.
+    CHECK(verdict(R"({"format":"confab.session","version":1,"summaries":[{}],"messages":[{}]})") ==
+          "messages[0].role: missing");
+}
+
+TEST_CASE("session: a summary whose messages are gone still loads and is kept")
+{
+    const std::string stale = R"({"format":"confab.session","messages":[],"summaries":[{"first_message_id":"m9","last_message_id":"m2",)"
+                              R"("text":"old","tone":"dry"}],"version":1})";
+    const Session s = load_ok(stale);
+    REQUIRE(s.summaries.size() == 1);
+    CHECK(s.summaries[0].first_message_id == "m9");
+    CHECK(s.summaries[0].extra == json{{"tone", "dry"}});
+    CHECK(save_session(s) == stale);
 }
 
 TEST_CASE("session: a message without a known role is refused")
@@ -533,4 +603,5 @@ TEST_CASE("session: the documented example is exactly what the writer writes")
     const Session s = load_ok(example);
     CHECK(json::parse(save_session(s)) == json::parse(example));
     CHECK(s.messages.size() >= 4);
+    CHECK(s.summaries.size() == 1);
 }
