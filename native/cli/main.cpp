@@ -15,6 +15,10 @@ constexpr const char* usage_text =
     "commands:\n"
     "  replay [--chunk N] FILE|-   assemble a recorded chat-completions stream and print the\n"
     "                              assistant message as JSON (N: bytes fed at a time)\n"
+    "  tokens [--messages] FILE|-  estimate the tokens of text, or of a JSON array of messages\n"
+    "  trim --budget N SESSION     show which messages a request would keep within N tokens\n"
+    "  chat --endpoint URL --model M [--session FILE] [--system TEXT] [--tools FILE]\n"
+    "                              talk to a model in the terminal (API key from $OPENAI_API_KEY)\n"
     "\n"
     "confab <command> --help shows the options of one command.\n";
 
@@ -30,6 +34,9 @@ int main(int argc, char** argv)
     const auto command = args[0];
     args.erase(args.begin());
     if (command == "replay") return confab::cli::replay(args);
+    if (command == "tokens") return confab::cli::tokens(args);
+    if (command == "trim") return confab::cli::trim(args);
+    if (command == "chat") return confab::cli::chat(args);
     std::fprintf(stderr, "confab: unknown command \"%.*s\"\n\n%s", int(command.size()), command.data(), usage_text);
     return 2;
 }

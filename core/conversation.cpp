@@ -1,0 +1,725 @@
+// core/conversation.cpp
+#include "core/conversation.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/json_util.h"
+#include "core/provider_error.h"
+#include "core/request_builder.h"
+
+namespace confab {
+
+namespace {
+
+bool is_event_stream(std::string_view content_type)
+{
+    return content_type.find("text/event-stream") != std::string_view::npos;
+}
+
+std::string plain_usd(double usd)
+{
+    char text[32];
+    std::snprintf(text, sizeof text, "$%.4f", usd);
+    return text;
+}
+
+} // namespace
+
+std::string_view to_string(TurnStatus status)
+{
+    switch (status) {
+    case TurnStatus::done: return "done";
+    case TurnStatus::stopped: return "stopped";
+    case TurnStatus::failed: return "failed";
+    case TurnStatus::incomplete: return "incomplete";
+    }
+    return "done";
+}
+
+struct Conversation::Out {
+    std::vector<Effect> effects;
+    template <class E>
+    void operator()(E effect) { effects.emplace_back(std::move(effect)); }
+};
+
+Conversation::Conversation(ConversationConfig config, Session session)
+    : config_(std::move(config)), session_(std::move(session)), jitter_(config_.seed)
+{
+    next_message_number_ = session_.messages.size() + 1;
+}
+
+std::vector<Effect> Conversation::handle(const Input& input, std::int64_t now_ms)
+{
+    Out out;
+    std::visit(
+        [&](const auto& event) {
+            using E = std::decay_t<decltype(event)>;
+            if constexpr (std::is_same_v<E, UserSent>) {
+                if (phase_ == Phase::idle) start_turn(event.text, now_ms, out);
+                else out(ShowError{"Wait for the reply to finish, or stop it, before sending another message.", false});
+            } else if constexpr (std::is_same_v<E, UserStopped>) {
+                if (phase_ != Phase::idle) stop(now_ms, out);
+            } else if constexpr (std::is_same_v<E, UserRetried>) {
+                if (phase_ == Phase::idle) retry_turn(now_ms, out);
+            } else if constexpr (std::is_same_v<E, HttpHead>) {
+                if (event.request == request_ && phase_ != Phase::idle) on_head(event, now_ms);
+            } else if constexpr (std::is_same_v<E, HttpBody>) {
+                if (event.request == request_ && phase_ != Phase::idle) on_body(event, now_ms, out);
+            } else if constexpr (std::is_same_v<E, HttpEnd>) {
+                if (event.request == request_ && phase_ != Phase::idle) on_end(now_ms, out);
+            } else if constexpr (std::is_same_v<E, HttpFailed>) {
+                if (event.request == request_ && phase_ != Phase::idle) on_failed(event.reason, now_ms, out);
+            } else if constexpr (std::is_same_v<E, ToolFinished>) {
+                if (phase_ == Phase::running_tools) on_tool(event, now_ms, out);
+            } else if constexpr (std::is_same_v<E, TimerFired>) {
+                on_timer(event.timer, now_ms, out);
+            }
+        },
+        input);
+    return std::move(out.effects);
+}
+
+// ---- the turn -------------------------------------------------------------------------------
+
+void Conversation::start_turn(const std::string& text, std::int64_t now, Out& out)
+{
+    Message user;
+    user.role = Role::user;
+    user.content = text;
+    add_message(std::move(user), now, out);
+    save(now, out);  // the user's words are stored before anything is sent
+    tool_rounds_ = 0;
+    summary_failed_ = false;
+    summary_asked_ = false;
+    turn_cost_ = {};
+    turn_tokens_ = {};
+    send_next(now, out);
+}
+
+void Conversation::retry_turn(std::int64_t now, Out& out)
+{
+    // Retry replaces a reply that failed or was cut off: the incomplete assistant message
+    // (and any tool results after it) goes, and the question is asked again.
+    auto& messages = session_.messages;
+    while (!messages.empty() && messages.back().role == Role::tool) messages.pop_back();
+    if (!messages.empty() && messages.back().role == Role::assistant && messages.back().incomplete) messages.pop_back();
+    if (messages.empty() || messages.back().role != Role::user) {
+        out(ShowError{"There is nothing to retry.", false});
+        return;
+    }
+    save(now, out);
+    tool_rounds_ = 0;
+    summary_failed_ = false;
+    summary_asked_ = false;
+    turn_cost_ = {};
+    turn_tokens_ = {};
+    send_next(now, out);
+}
+
+void Conversation::send_next(std::int64_t now, Out& out)
+{
+    attempt_ = 0;
+    const TrimOptions options = trim_options();
+    const TrimPlan plan = plan_context(session_, estimator_, options);
+    if (plan.error) {
+        out(ShowError{*plan.error, false});
+        end_turn(TurnStatus::failed, *plan.error, out);
+        return;
+    }
+    if (plan.summary_needed && options.summaries && !summary_asked_) {
+        summary_asked_ = true;  // once per turn: a second plan uses what the first one stored
+        send_summary(plan, now, out);
+        return;
+    }
+    send_reply_request(out);
+}
+
+void Conversation::send_summary(const TrimPlan& plan, std::int64_t now, Out& out)
+{
+    ChatRequest request;
+    request.model = config_.summary_model;
+    request.messages = summary_request_messages(session_, *plan.summary_needed);
+    request.stream = false;
+    if (plan.summary_needed->text_tokens > 0) request.max_tokens = plan.summary_needed->text_tokens;
+    const auto built = build_request(request);
+    if (built.error) {  // a summary that cannot be asked for is a summary that failed
+        summary_failed_ = true;
+        send_next(now, out);
+        return;
+    }
+    summary_plan_ = plan;
+    phase_ = Phase::summarizing;
+    request_is_summary_ = true;
+    ++attempt_;
+    request_ = next_request_id_++;
+    status_ = 0;
+    streaming_ = false;
+    first_byte_ = false;
+    body_.clear();
+    out(StartRequest{request_, config_.summary_endpoint.empty() ? session_.settings.endpoint : config_.summary_endpoint,
+                     config_.headers, dump_safely(built.body), true});
+    first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
+}
+
+void Conversation::send_reply_request(Out& out)
+{
+    const Preview next = preview("");
+    if (next.error) {
+        out(ShowError{*next.error, false});
+        end_turn(TurnStatus::failed, *next.error, out);
+        return;
+    }
+    std::string why;
+    if (attempt_ == 0 && over_budget(next.estimated_cost.charged, why)) {
+        out(ShowError{why, false});
+        end_turn(TurnStatus::failed, why, out);
+        return;
+    }
+    phase_ = Phase::requesting;
+    request_is_summary_ = false;
+    ++attempt_;
+    request_ = next_request_id_++;
+    status_ = 0;
+    streaming_ = false;
+    first_byte_ = false;
+    body_.clear();
+    retry_after_ms_.reset();
+    stream_ = OpenAiStream();
+    reply_index_.reset();
+    request_estimate_ = estimator_.estimate_messages(messages_to_send(session_, next.plan), "");
+    out(StartRequest{request_, session_.settings.endpoint, config_.headers, dump_safely(next.body), false});
+    first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
+}
+
+Conversation::Preview Conversation::preview(const std::string& next_user_text) const
+{
+    Preview result;
+    Session draft;
+    const Session* source = &session_;
+    if (!next_user_text.empty()) {
+        draft = session_;
+        Message user;
+        user.role = Role::user;
+        user.content = next_user_text;
+        draft.messages.push_back(std::move(user));
+        source = &draft;
+    }
+    // Planned exactly as send_next() plans, so the request sent is the one planned (with the
+    // room for, and the text of, a stored summary); a preview itself never asks for one.
+    result.plan = plan_context(*source, estimator_, trim_options());
+    if (result.plan.error) {
+        result.error = result.plan.error;
+        return result;
+    }
+    ChatRequest request;
+    request.model = session_.settings.model;
+    request.messages = messages_to_send(*source, result.plan);
+    request.stream = true;
+    request.include_usage = true;
+    request.tools = tools_.tools();
+    request.temperature = session_.settings.temperature;
+    request.top_p = session_.settings.top_p;
+    request.max_tokens = session_.settings.max_tokens;
+    auto built = build_request(request);
+    if (built.error) {
+        result.error = built.error;
+        return result;
+    }
+    result.body = std::move(built.body);
+    result.estimated_input_tokens = estimator_.estimate_messages(request.messages, session_.settings.model);
+    Tokens tokens;
+    tokens.input = result.estimated_input_tokens;
+    tokens.estimated = true;
+    result.estimated_cost = cost_of(config_.pricing, tokens);
+    return result;
+}
+
+TrimOptions Conversation::trim_options() const
+{
+    TrimOptions options;
+    options.summaries = config_.summaries && !summary_failed_;
+    return options;
+}
+
+bool Conversation::over_budget(double next_cost, std::string& why) const
+{
+    const double spent = session_cost().charged;
+    if (config_.session_cap_usd && spent + next_cost > *config_.session_cap_usd) {
+        why = "This conversation has reached its budget of " + plain_usd(*config_.session_cap_usd) + " (spent " +
+              plain_usd(spent) + "; the next message would cost about " + plain_usd(next_cost) +
+              "). Nothing was sent.";
+        return true;
+    }
+    if (config_.daily_cap_usd && config_.spent_today_usd + spent + next_cost > *config_.daily_cap_usd) {
+        why = "Today's budget of " + plain_usd(*config_.daily_cap_usd) + " is used up (spent " +
+              plain_usd(config_.spent_today_usd + spent) + "). Nothing was sent.";
+        return true;
+    }
+    return false;
+}
+
+// ---- the response -----------------------------------------------------------------------------
+
+void Conversation::on_head(const HttpHead& head, std::int64_t now)
+{
+    status_ = head.status;
+    streaming_ = head.status >= 200 && head.status < 300 && is_event_stream(head.content_type);
+    if (!head.retry_after.empty()) retry_after_ms_ = parse_retry_after_ms(head.retry_after, now);
+}
+
+void Conversation::on_body(const HttpBody& body, std::int64_t now, Out& out)
+{
+    if (first_byte_timer_ != 0 && !body.bytes.empty()) {
+        out(CancelTimer{first_byte_timer_});
+        first_byte_timer_ = 0;
+        // Only a successful reply's bytes count as its start: after them nothing is resent.
+        first_byte_ = status_ >= 200 && status_ < 300;
+        if (streaming_) idle_timer_ = start_timer(config_.idle_timeout_ms, out);
+    }
+    last_byte_ms_ = now;
+    if (!streaming_) {
+        // A JSON reply or an error body: kept whole (errors only up to a bound).
+        const std::size_t room = status_ >= 200 && status_ < 300 ? body.bytes.size()
+                               : config_.max_error_body_bytes - std::min(config_.max_error_body_bytes, body_.size());
+        body_.append(body.bytes.substr(0, room));
+        return;
+    }
+    std::vector<StreamDelta> deltas;
+    stream_.feed(body.bytes, deltas);
+    take_deltas(deltas, now, out);
+}
+
+void Conversation::take_deltas(std::vector<StreamDelta>& deltas, std::int64_t now, Out& out)
+{
+    for (auto& delta : deltas) {
+        const bool visible = delta.kind == StreamDelta::Kind::content || delta.kind == StreamDelta::Kind::reasoning ||
+                             delta.kind == StreamDelta::Kind::refusal || delta.kind == StreamDelta::Kind::tool_call;
+        if (!visible) continue;
+        if (!reply_index_) {
+            Message reply;
+            reply.role = Role::assistant;
+            reply.content = std::string();
+            reply.model = session_.settings.model;
+            add_message(std::move(reply), now, out);
+            reply_index_ = session_.messages.size() - 1;
+        }
+        auto& message = session_.messages[*reply_index_];
+        switch (delta.kind) {
+        case StreamDelta::Kind::content:
+            if (!message.content) message.content.emplace();
+            message.content->append(delta.text);
+            break;
+        case StreamDelta::Kind::reasoning: message.reasoning += delta.text; break;
+        case StreamDelta::Kind::refusal:
+            if (!message.refusal) message.refusal.emplace();
+            message.refusal->append(delta.text);
+            break;
+        default: message.tool_calls = stream_.reply().tool_calls; break;
+        }
+        out(ShowDelta{*reply_index_, std::move(delta)});
+    }
+    if (reply_index_ && now - last_save_ms_ >= config_.save_interval_ms) {
+        session_.messages[*reply_index_].incomplete = true;  // until it ends: what a crash would leave
+        session_.messages[*reply_index_].incomplete_reason = "still streaming";
+        save(now, out);
+        session_.messages[*reply_index_].incomplete = false;
+        session_.messages[*reply_index_].incomplete_reason.clear();
+    }
+}
+
+void Conversation::on_end(std::int64_t now, Out& out)
+{
+    cancel_timers(out);
+    if (status_ < 200 || status_ >= 300) {
+        const auto error = parse_provider_error(status_, body_);
+        request_failed(error.message, error.retryable, retry_after_ms_, now, out);
+        return;
+    }
+    if (request_is_summary_) {
+        ChunkAssembler assembler;
+        const auto json = parse_json(body_);
+        assembler.take_completion(json);
+        assembler.finish();
+        finish_summary(assembler.reply(), now, out);
+        return;
+    }
+    if (streaming_) {
+        auto deltas = stream_.finish();
+        take_deltas(deltas, now, out);
+        finish_reply(stream_.reply(), now, out);
+        return;
+    }
+    // A 2xx JSON body: the provider ignored "stream": true, or answered with an error object.
+    const auto json = parse_json(body_);
+    if (json.is_discarded() || find_member(json, "choices") == nullptr) {
+        const auto error = parse_provider_error(status_, body_);
+        request_failed(error.message, error.retryable, retry_after_ms_, now, out);
+        return;
+    }
+    ChunkAssembler assembler;
+    auto deltas = assembler.take_completion(json);
+    auto rest = assembler.finish();
+    deltas.insert(deltas.end(), rest.begin(), rest.end());
+    stream_ = OpenAiStream();
+    take_deltas(deltas, now, out);
+    finish_reply(assembler.reply(), now, out);
+}
+
+void Conversation::on_failed(const std::string& reason, std::int64_t now, Out& out)
+{
+    cancel_timers(out);
+    if (first_byte_ && !request_is_summary_) {
+        // After the first byte the reply is the user's: keep it, do not resend.
+        keep_partial("the connection dropped: " + reason, out);
+        save(now, out);
+        out(ShowError{"The connection dropped before the reply finished (" + reason + "). The partial reply is kept.",
+                      true});
+        end_turn(TurnStatus::incomplete, "connection dropped", out);
+        return;
+    }
+    request_failed("Could not reach the model: " + reason, true, std::nullopt, now, out);
+}
+
+void Conversation::request_failed(std::string text, bool retryable, std::optional<std::int64_t> retry_after_ms,
+                                  std::int64_t now, Out& out)
+{
+    if (request_is_summary_) {
+        // The turn goes on without a summary: plain dropping.
+        summary_failed_ = true;
+        summary_plan_.reset();
+        send_next(now, out);
+        return;
+    }
+    if (retryable && !first_byte_) {
+        if (const auto delay = retry_delay_ms(config_.retry, attempt_ + 1, retry_after_ms, jitter_)) {
+            phase_ = Phase::waiting_retry;
+            retry_timer_ = start_timer(*delay, out);
+            return;
+        }
+    }
+    if (reply_index_) keep_partial(text, out);
+    save(now, out);
+    out(ShowError{text, retryable});
+    end_turn(TurnStatus::failed, text, out);
+}
+
+void Conversation::finish_summary(const AssembledReply& reply, std::int64_t now, Out& out)
+{
+    if (reply.content.empty() || !summary_plan_ || !summary_plan_->summary_needed) {
+        summary_failed_ = true;
+    } else {
+        Summary summary;
+        summary.text = reply.content;
+        summary.first_message_id = summary_plan_->summary_needed->first_message_id;
+        summary.last_message_id = summary_plan_->summary_needed->last_message_id;
+        summary.model = config_.summary_model;
+        summary.created_ms = now;
+        const auto reported = tokens_from_usage(reply.usage);
+        summary.tokens = reported && reported->output > 0 ? reported->output : TokenEstimator::estimate_text(summary.text);
+        session_.summaries.push_back(std::move(summary));
+        save(now, out);
+    }
+    summary_plan_.reset();
+    if (const auto tokens = tokens_from_usage(reply.usage)) turn_tokens_.input += tokens->input;
+    send_next(now, out);
+}
+
+void Conversation::finish_reply(const AssembledReply& reply, std::int64_t now, Out& out)
+{
+    if (!reply_index_ && (!reply.tool_calls.empty() || reply.finish_reason)) {
+        Message empty;
+        empty.role = Role::assistant;
+        empty.content = std::string();
+        add_message(std::move(empty), now, out);
+        reply_index_ = session_.messages.size() - 1;
+    }
+
+    // This request's cost, from the reported usage or the estimate.
+    Tokens tokens;
+    if (const auto reported = tokens_from_usage(reply.usage)) {
+        tokens = *reported;
+        if (reported->input > 0) estimator_.calibrate(session_.settings.model, request_estimate_, reported->input);
+    } else {
+        tokens.input = request_estimate_;
+        tokens.output = TokenEstimator::estimate_text(reply.content) + TokenEstimator::estimate_text(reply.reasoning);
+        tokens.estimated = true;
+    }
+    turn_tokens_.input += tokens.input;
+    turn_tokens_.cached_input += tokens.cached_input;
+    turn_tokens_.output += tokens.output;
+    turn_tokens_.estimated = turn_tokens_.estimated || tokens.estimated;
+    turn_cost_ += cost_of(config_.pricing, tokens);
+
+    if (!reply_index_) {
+        // Nothing at all came back.
+        const std::string why = reply.errors.empty() ? "The model sent an empty reply."
+                                                     : "The model reported an error: " + error_text(reply.errors.front());
+        save(now, out);
+        out(ShowError{why, true});
+        end_turn(TurnStatus::failed, why, out);
+        return;
+    }
+
+    auto& message = session_.messages[*reply_index_];
+    message.content = reply.content;
+    if (message.content->empty() && !reply.tool_calls.empty()) message.content.reset();
+    message.reasoning = reply.reasoning;
+    message.refusal = reply.refusal;
+    message.tool_calls = reply.tool_calls;
+    message.finish_reason = reply.finish_reason;
+    message.usage = reply.usage;
+    if (!reply.model.empty()) message.model = reply.model;
+
+    if (!reply.errors.empty() || !reply.problems.empty()) {
+        const std::string why = !reply.errors.empty() ? "The model reported an error: " + error_text(reply.errors.front())
+                                                      : "The reply was damaged: " + reply.problems.front();
+        message.incomplete = true;
+        message.incomplete_reason = why;
+        message.tool_calls.clear();  // calls from a broken reply are not run
+        out(ShowMessage{*reply_index_, message});
+        save(now, out);
+        out(ShowError{why, true});
+        end_turn(TurnStatus::incomplete, why, out);
+        return;
+    }
+
+    out(ShowMessage{*reply_index_, message});
+    save(now, out);
+    if (!message.tool_calls.empty()) {
+        run_tools(now, out);
+        return;
+    }
+    end_turn(TurnStatus::done, "", out);
+}
+
+// ---- tools ------------------------------------------------------------------------------------
+
+void Conversation::run_tools(std::int64_t now, Out& out)
+{
+    const auto& message = session_.messages[*reply_index_];
+    calls_.clear();
+    const bool over_cap = tool_rounds_ >= config_.max_tool_rounds;
+    for (const auto& call : message.tool_calls) {
+        PendingCall pending;
+        pending.id = call.id.value_or("");
+        pending.name = call.name;
+        if (over_cap) {
+            pending.result = tool_error_result(call.name, "not run: this turn reached its limit of " +
+                                                              std::to_string(config_.max_tool_rounds) + " tool rounds");
+        } else {
+            auto checked = tools_.check_call(call.name, call.arguments);
+            if (checked.arguments) {
+                pending.running = true;
+                out(RunTool{pending.id, call.name, std::move(*checked.arguments)});
+            } else {
+                pending.result = std::move(checked.result);
+            }
+        }
+        calls_.push_back(std::move(pending));
+    }
+    ++tool_rounds_;
+    phase_ = Phase::running_tools;
+    if (over_cap) {
+        close_tool_round(now, out);
+        return;
+    }
+    const bool waiting = std::any_of(calls_.begin(), calls_.end(), [](const PendingCall& c) { return !c.result; });
+    if (waiting) tool_timer_ = start_timer(config_.tool_timeout_ms, out);
+    else close_tool_round(now, out);
+}
+
+void Conversation::on_tool(const ToolFinished& done, std::int64_t now, Out& out)
+{
+    auto it = std::find_if(calls_.begin(), calls_.end(),
+                           [&](const PendingCall& c) { return c.id == done.call_id && c.running && !c.result; });
+    if (it == calls_.end()) return;
+    it->result = done.ok ? done.result : tool_error_result(it->name, done.result);
+    if (std::all_of(calls_.begin(), calls_.end(), [](const PendingCall& c) { return c.result.has_value(); })) {
+        out(CancelTimer{tool_timer_});
+        tool_timer_ = 0;
+        close_tool_round(now, out);
+    }
+}
+
+void Conversation::close_tool_round(std::int64_t now, Out& out)
+{
+    // Results go back in call order, whatever order they finished in.
+    for (auto& call : calls_) {
+        Message result;
+        result.role = Role::tool;
+        result.tool_call_id = call.id;
+        result.name = call.name;
+        result.content = call.result.value_or("");
+        add_message(std::move(result), now, out);
+    }
+    calls_.clear();
+    save(now, out);
+    if (tool_rounds_ > config_.max_tool_rounds) {
+        const std::string why = "Stopped after " + std::to_string(config_.max_tool_rounds) +
+                                " rounds of tool calls in one turn; the model kept calling tools.";
+        out(ShowError{why, false});
+        end_turn(TurnStatus::failed, why, out);
+        return;
+    }
+    reply_index_.reset();
+    send_next(now, out);
+}
+
+// ---- stop, timers -------------------------------------------------------------------------------
+
+void Conversation::stop(std::int64_t now, Out& out)
+{
+    if (request_ != 0 && (phase_ == Phase::requesting || phase_ == Phase::summarizing)) out(CancelRequest{request_});
+    cancel_timers(out);
+    if (phase_ == Phase::running_tools) {
+        for (auto& call : calls_)
+            if (!call.result) call.result = tool_error_result(call.name, "cancelled: the user stopped the reply");
+        for (auto& call : calls_) {
+            Message result;
+            result.role = Role::tool;
+            result.tool_call_id = call.id;
+            result.name = call.name;
+            result.content = *call.result;
+            add_message(std::move(result), now, out);
+        }
+        calls_.clear();
+    } else if (phase_ == Phase::requesting) {
+        if (reply_index_) {
+            auto deltas = stream_.finish();
+            (void)deltas;
+            keep_partial("stopped", out);
+        }
+    }
+    request_ = 0;
+    save(now, out);
+    end_turn(TurnStatus::stopped, "stopped by the user", out);
+}
+
+void Conversation::keep_partial(const std::string& reason, Out& out)
+{
+    if (!reply_index_) return;
+    auto& message = session_.messages[*reply_index_];
+    message.incomplete = true;
+    message.incomplete_reason = reason;
+    message.tool_calls.clear();  // half a tool call is never run
+    if (message.content && message.content->empty()) message.content = std::string();
+    out(ShowMessage{*reply_index_, message});
+}
+
+void Conversation::on_timer(std::uint64_t timer, std::int64_t now, Out& out)
+{
+    if (timer == 0) return;
+    if (timer == retry_timer_) {
+        retry_timer_ = 0;
+        if (phase_ != Phase::waiting_retry) return;
+        if (request_is_summary_) send_next(now, out);
+        else send_reply_request(out);
+        return;
+    }
+    if (timer == first_byte_timer_) {
+        first_byte_timer_ = 0;
+        out(CancelRequest{request_});
+        const auto seconds = std::to_string(config_.first_byte_timeout_ms / 1000);
+        request_failed("The model did not answer within " + seconds + " s.", true, std::nullopt, now, out);
+        return;
+    }
+    if (timer == idle_timer_) {
+        idle_timer_ = 0;
+        const auto quiet = now - last_byte_ms_;
+        if (quiet < config_.idle_timeout_ms) {
+            idle_timer_ = start_timer(config_.idle_timeout_ms - quiet, out);
+            return;
+        }
+        out(CancelRequest{request_});
+        request_ = 0;
+        const auto seconds = std::to_string(config_.idle_timeout_ms / 1000);
+        keep_partial("the stream stalled for " + seconds + " s", out);
+        save(now, out);
+        out(ShowError{"The reply stalled for " + seconds + " s and was cut off. The partial reply is kept.", true});
+        end_turn(TurnStatus::incomplete, "stalled", out);
+        return;
+    }
+    if (timer == tool_timer_) {
+        tool_timer_ = 0;
+        for (auto& call : calls_)
+            if (!call.result) call.result = tool_timeout_result(call.name, config_.tool_timeout_ms);
+        close_tool_round(now, out);
+    }
+}
+
+void Conversation::cancel_timers(Out& out)
+{
+    for (auto* timer : {&first_byte_timer_, &idle_timer_, &retry_timer_, &tool_timer_}) {
+        if (*timer != 0) out(CancelTimer{*timer});
+        *timer = 0;
+    }
+}
+
+std::uint64_t Conversation::start_timer(std::int64_t delay_ms, Out& out)
+{
+    const auto id = next_timer_id_++;
+    out(StartTimer{id, delay_ms});
+    return id;
+}
+
+void Conversation::end_turn(TurnStatus status, std::string reason, Out& out)
+{
+    phase_ = Phase::idle;
+    request_ = 0;
+    reply_index_.reset();
+    out(TurnFinished{status, std::move(reason), turn_cost_, turn_tokens_});
+}
+
+// ---- the session ---------------------------------------------------------------------------------
+
+void Conversation::save(std::int64_t now, Out& out)
+{
+    session_.updated_ms = now;
+    last_save_ms_ = now;
+    out(SaveSession{config_.session_key, save_session(session_)});
+}
+
+Message& Conversation::add_message(Message message, std::int64_t now, Out& out)
+{
+    message.id = next_message_id();
+    message.created_ms = now;
+    session_.messages.push_back(std::move(message));
+    out(ShowMessage{session_.messages.size() - 1, session_.messages.back()});
+    return session_.messages.back();
+}
+
+std::string Conversation::next_message_id()
+{
+    for (;;) {
+        std::string id = config_.message_id_prefix + std::to_string(next_message_number_++);
+        const bool taken = std::any_of(session_.messages.begin(), session_.messages.end(),
+                                       [&](const Message& m) { return m.id == id; });
+        if (!taken) return id;
+    }
+}
+
+Cost Conversation::session_cost() const
+{
+    // Without reported usage, a reply's input is estimated as everything before it (the
+    // untrimmed upper bound), summed as it goes rather than re-estimated per reply.
+    Cost total;
+    std::int64_t before = estimator_.estimate_messages({}, session_.settings.model);
+    for (const auto& message : session_.messages) {
+        if (message.role == Role::assistant && !message.incomplete) {
+            Tokens tokens;
+            if (const auto reported = tokens_from_usage(message.usage)) {
+                tokens = *reported;
+            } else {
+                tokens.input = before;
+                tokens.output = TokenEstimator::estimate_text(message.content.value_or(""));
+                tokens.estimated = true;
+            }
+            total += cost_of(config_.pricing, tokens);
+        }
+        before += estimator_.estimate_message(message, session_.settings.model);
+    }
+    return total;
+}
+
+} // namespace confab
