@@ -88,6 +88,11 @@ void Conversation::start_turn(const std::string& text, std::int64_t now, Out& ou
     user.role = Role::user;
     user.content = text;
     add_message(std::move(user), now, out);
+    begin_turn(now, out);
+}
+
+void Conversation::begin_turn(std::int64_t now, Out& out)
+{
     save(now, out);  // the user's words are stored before anything is sent
     tool_rounds_ = 0;
     summary_failed_ = false;
@@ -108,13 +113,7 @@ void Conversation::retry_turn(std::int64_t now, Out& out)
         out(ShowError{"There is nothing to retry.", false});
         return;
     }
-    save(now, out);
-    tool_rounds_ = 0;
-    summary_failed_ = false;
-    summary_asked_ = false;
-    turn_cost_ = {};
-    turn_tokens_ = {};
-    send_next(now, out);
+    begin_turn(now, out);
 }
 
 void Conversation::send_next(std::int64_t now, Out& out)

@@ -111,6 +111,7 @@ private:
     void on_tool(const ToolFinished& done, std::int64_t now, Out& out);
     void stop(std::int64_t now, Out& out);
     void retry_turn(std::int64_t now, Out& out);
+    void begin_turn(std::int64_t now, Out& out);
 
     void take_deltas(std::vector<StreamDelta>& deltas, std::int64_t now, Out& out);
     void finish_reply(const AssembledReply& reply, std::int64_t now, Out& out);

@@ -24,7 +24,7 @@ constexpr std::size_t max_json_chars = 1000;
 constexpr int max_depth = 4;
 // Real error bodies nest four or five levels. One nested far deeper is not an error object,
 // and copying or printing it as JSON would recurse once per level.
-constexpr std::size_t max_json_nesting = 64;
+constexpr int max_json_nesting = 64;
 
 // ---- text ---------------------------------------------------------------------------
 
@@ -180,27 +180,6 @@ std::string decode_references(std::string_view text)
         out += text[i];
     }
     return out;
-}
-
-// How deep the arrays and objects of JSON text nest, counting only brackets outside strings.
-std::size_t nesting_depth(std::string_view text)
-{
-    std::size_t depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) escaped = false;
-            else if (c == '\\') escaped = true;
-            else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
 }
 
 bool looks_like_html(std::string_view text)
@@ -606,8 +585,8 @@ ProviderError parse_provider_error(int status, std::string_view body)
 {
     // Repaired first, so that a JSON body with one bad byte in a string still parses.
     const std::string text = valid_utf8(body);
-    if (nesting_depth(text) <= max_json_nesting) {
-        const nlohmann::json parsed = parse_json(text);
+    {
+        const nlohmann::json parsed = parse_json(text, max_json_nesting);
         if (!parsed.is_discarded()) return provider_error_from_json(status, parsed);
     }
 

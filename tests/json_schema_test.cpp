@@ -11,6 +11,7 @@
 
 #include "core/json_schema.h"
 #include "core/json_util.h"
+#include "tests/test_util.h"
 
 using confab::JsonSchema;
 using confab::SchemaLimits;
@@ -63,18 +64,6 @@ json nested_objects(int levels, json value = 0)
         value = std::move(outer);
     }
     return value;
-}
-
-std::string read_file(const std::string& path)
-{
-    std::string bytes;
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) return bytes;
-    char buffer[1 << 16];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, n);
-    std::fclose(file);
-    return bytes;
 }
 
 // The Debian package json-schema-test-suite (scripts/setup installs it). Version 2.0.0 has
@@ -135,7 +124,7 @@ TEST_CASE("json_schema: every case of the JSON-Schema-Test-Suite (draft 7) for t
     int skips = 0;
     for (const std::string_view file : suite_files) {
         CAPTURE(file);
-        const json groups = confab::parse_json(read_file(std::string(suite_dir) + std::string(file)));
+        const json groups = confab::parse_json(confab::test::read_file(std::string(suite_dir) + std::string(file)));
         REQUIRE_MESSAGE(groups.is_array(), "install the Debian package json-schema-test-suite (scripts/setup)");
         int seen_here = 0;
         for (const json& group : groups) {

@@ -12,17 +12,23 @@
 
 namespace confab::test {
 
+// The bytes of a file; an empty string if it cannot be read.
+inline std::string read_file(const std::string& path)
+{
+    std::string bytes;
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) return bytes;
+    std::vector<char> buffer(1 << 16);  // on the heap: the wasm stack is small
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0) bytes.append(buffer.data(), n);
+    std::fclose(file);
+    return bytes;
+}
+
 // The bytes of tests/fixtures/<name>; an empty string if it cannot be read.
 inline std::string read_fixture(const std::string& name)
 {
-    std::string bytes;
-    std::FILE* file = std::fopen((std::string(CONFAB_FIXTURES) + "/" + name).c_str(), "rb");
-    if (file == nullptr) return bytes;
-    char buffer[1 << 16];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) bytes.append(buffer, n);
-    std::fclose(file);
-    return bytes;
+    return read_file(std::string(CONFAB_FIXTURES) + "/" + name);
 }
 
 // The names of every recorded stream, without the ".sse".
