@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Stream-reading throughput: the core in WebAssembly (SSE parser + chunk assembler, built
-// by the wasm preset as build/wasm/bench/stream_module.mjs) against the usual JavaScript
+// by `cmake --build --preset wasm --target stream_module` as build/wasm/bench/stream_module.cjs)
+// against the usual JavaScript
 // way, eventsource-parser 3.1.1 + JSON.parse + string accumulation, in the same process
 // on the same bytes cut at the same random places.
 //
