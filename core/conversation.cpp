@@ -148,14 +148,7 @@ void Conversation::send_summary(const TrimPlan& plan, std::int64_t now, Out& out
         return;
     }
     summary_plan_ = plan;
-    phase_ = Phase::summarizing;
-    request_is_summary_ = true;
-    ++attempt_;
-    request_ = next_request_id_++;
-    status_ = 0;
-    streaming_ = false;
-    first_byte_ = false;
-    body_.clear();
+    open_request(Phase::summarizing, true);
     out(StartRequest{request_, config_.summary_endpoint.empty() ? session_.settings.endpoint : config_.summary_endpoint,
                      config_.headers, dump_safely(built.body), true});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
@@ -175,15 +168,7 @@ void Conversation::send_reply_request(Out& out)
         end_turn(TurnStatus::failed, why, out);
         return;
     }
-    phase_ = Phase::requesting;
-    request_is_summary_ = false;
-    ++attempt_;
-    request_ = next_request_id_++;
-    status_ = 0;
-    streaming_ = false;
-    first_byte_ = false;
-    body_.clear();
-    retry_after_ms_.reset();
+    open_request(Phase::requesting, false);
     stream_ = OpenAiStream();
     reply_index_.reset();
     request_estimate_ = estimator_.estimate_messages(messages_to_send(session_, next.plan), "");
@@ -232,6 +217,19 @@ Conversation::Preview Conversation::preview(const std::string& next_user_text) c
     tokens.estimated = true;
     result.estimated_cost = cost_of(config_.pricing, tokens);
     return result;
+}
+
+void Conversation::open_request(Phase phase, bool summary)
+{
+    phase_ = phase;
+    request_is_summary_ = summary;
+    ++attempt_;
+    request_ = next_request_id_++;
+    status_ = 0;
+    streaming_ = false;
+    first_byte_ = false;
+    body_.clear();
+    retry_after_ms_.reset();
 }
 
 TrimOptions Conversation::trim_options() const

@@ -129,6 +129,7 @@ private:
     std::string next_message_id();
     bool over_budget(double next_cost, std::string& why) const;
     TrimOptions trim_options() const;
+    void open_request(Phase phase, bool summary);  // a new request id and a clean slate for it
 
     ConversationConfig config_;
     Session session_;
