@@ -1,0 +1,326 @@
+// web/bridge.cpp
+// The WebAssembly side of the browser driver: plain `extern "C"` functions that take and
+// give JSON text, so that JavaScript talks to the conversation engine (core/conversation.h)
+// with the words of core/boundary.h: {"type": "user_sent", "text": "..."} in,
+// [{"type": "start_request", "id": 3, ...}, ...] out. No embind: it would cost more than the
+// whole bridge.
+//
+// The widget has one conversation open at a time; this file holds it. Every returned
+// `const char*` points into one buffer that the next call overwrites, so JavaScript copies
+// the text (UTF8ToString) before it calls again. Strings in are UTF-8, NUL-terminated; the
+// body of a response goes in as bytes with its length, untouched.
+//
+// Deliberately not done here: any I/O, timers or DOM (web/*.js), and decisions (the core's).
+// Titles are the one thing this file writes into a session: a new session is named after its
+// first message, and rename() sets what the visitor typed.
+#include <emscripten/emscripten.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/conversation.h"
+#include "core/json_util.h"
+#include "core/session.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace confab;
+
+std::string reply_;  // what the last call returned
+
+const char* give(const json& value)
+{
+    reply_ = dump_safely(value);
+    return reply_.c_str();
+}
+
+// The conversation and what it was opened with, so that it can be opened again (a rename,
+// a session that another tab changed) with the same configuration and tools.
+struct Open {
+    ConversationConfig config;
+    std::vector<ToolSpec> tools;
+    std::unique_ptr<Conversation> conversation;
+};
+Open open_;
+
+std::string_view kind_name(StreamDelta::Kind kind)
+{
+    switch (kind) {
+    case StreamDelta::Kind::content: return "content";
+    case StreamDelta::Kind::reasoning: return "reasoning";
+    case StreamDelta::Kind::refusal: return "refusal";
+    case StreamDelta::Kind::tool_call: return "tool_call";
+    case StreamDelta::Kind::finish_reason: return "finish_reason";
+    case StreamDelta::Kind::usage: return "usage";
+    case StreamDelta::Kind::error: return "error";
+    case StreamDelta::Kind::malformed: return "malformed";
+    case StreamDelta::Kind::done: return "done";
+    }
+    return "content";
+}
+
+json cost_json(const Cost& cost)
+{
+    return {{"per_token", cost.per_token}, {"per_request", cost.per_request}, {"charged", cost.charged}};
+}
+
+json effect_json(const Effect& effect)
+{
+    return std::visit(
+        [](const auto& e) -> json {
+            using E = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<E, StartRequest>) {
+                json headers = json::array();
+                for (const auto& [name, value] : e.headers) headers.push_back({name, value});
+                return {{"type", "start_request"}, {"id", e.id}, {"url", e.url}, {"headers", headers},
+                        {"body", e.body}, {"summary", e.summary}};
+            } else if constexpr (std::is_same_v<E, CancelRequest>) {
+                return {{"type", "cancel_request"}, {"id", e.id}};
+            } else if constexpr (std::is_same_v<E, StartTimer>) {
+                return {{"type", "start_timer"}, {"id", e.id}, {"delay_ms", e.delay_ms}};
+            } else if constexpr (std::is_same_v<E, CancelTimer>) {
+                return {{"type", "cancel_timer"}, {"id", e.id}};
+            } else if constexpr (std::is_same_v<E, RunTool>) {
+                return {{"type", "run_tool"}, {"call_id", e.call_id}, {"name", e.name}, {"arguments", e.arguments}};
+            } else if constexpr (std::is_same_v<E, SaveSession>) {
+                return {{"type", "save_session"}, {"key", e.key}, {"bytes", e.bytes}};
+            } else if constexpr (std::is_same_v<E, ShowMessage>) {
+                return {{"type", "show_message"}, {"index", e.index}, {"message", message_to_json(e.message)}};
+            } else if constexpr (std::is_same_v<E, ShowDelta>) {
+                json delta = {{"kind", kind_name(e.delta.kind)}, {"text", e.delta.text}};
+                if (e.delta.tool_index >= 0) delta["tool_index"] = e.delta.tool_index;
+                if (!e.delta.tool_id.empty()) delta["tool_id"] = e.delta.tool_id;
+                if (!e.delta.tool_name.empty()) delta["tool_name"] = e.delta.tool_name;
+                return {{"type", "show_delta"}, {"index", e.index}, {"delta", delta}};
+            } else if constexpr (std::is_same_v<E, ShowError>) {
+                return {{"type", "show_error"}, {"text", e.text}, {"can_retry", e.can_retry}};
+            } else {
+                static_assert(std::is_same_v<E, TurnFinished>);
+                return {{"type", "turn_finished"}, {"status", to_string(e.status)}, {"reason", e.reason},
+                        {"cost", cost_json(e.cost)},
+                        {"tokens", {{"input", e.tokens.input}, {"cached_input", e.tokens.cached_input},
+                                    {"output", e.tokens.output}, {"estimated", e.tokens.estimated}}}};
+            }
+        },
+        effect);
+}
+
+const char* give_effects(const std::vector<Effect>& effects)
+{
+    json out = json::array();
+    for (const auto& effect : effects) {
+        out.push_back(effect_json(effect));
+        // The session's running total rides on the turn's end, for the footer under the reply.
+        if (std::holds_alternative<TurnFinished>(effect) && open_.conversation)
+            out.back()["session_cost"] = cost_json(open_.conversation->session_cost());
+    }
+    return give(out);
+}
+
+std::int64_t as_ms(double now) { return std::isfinite(now) ? std::int64_t(now) : 0; }
+
+// Reads the widget's configuration ({"session_key", "message_id_prefix", "seed", "headers":
+// [[name, value]], "tool_timeout_ms", ..., "pricing": {...}}); what is absent keeps the core's default.
+ConversationConfig config_from(const json& in)
+{
+    ConversationConfig config;
+    config.session_key = get_string(in, "session_key").value_or("");
+    config.message_id_prefix = get_string(in, "message_id_prefix").value_or("m");
+    if (const auto seed = get_number(in, "seed")) config.seed = std::uint64_t(std::fabs(*seed));
+    if (const auto* headers = find_member(in, "headers"); headers && headers->is_array())
+        for (const auto& pair : *headers)
+            if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+                config.headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    if (const auto v = get_int(in, "tool_timeout_ms")) config.tool_timeout_ms = *v;
+    if (const auto v = get_int(in, "first_byte_timeout_ms")) config.first_byte_timeout_ms = *v;
+    if (const auto v = get_int(in, "idle_timeout_ms")) config.idle_timeout_ms = *v;
+    if (const auto v = get_int(in, "max_attempts")) config.retry.max_attempts = int(*v);
+    if (const auto v = get_int(in, "max_tool_rounds")) config.max_tool_rounds = int(*v);
+    if (const auto v = get_number(in, "session_cap_usd")) config.session_cap_usd = *v;
+    if (const auto v = get_number(in, "daily_cap_usd")) config.daily_cap_usd = *v;
+    if (const auto* pricing = find_member(in, "pricing")) {
+        config.pricing.input_per_million = get_number(*pricing, "input_per_million").value_or(0);
+        config.pricing.cached_input_per_million = get_number(*pricing, "cached_input_per_million").value_or(0);
+        config.pricing.output_per_million = get_number(*pricing, "output_per_million").value_or(0);
+        config.pricing.per_request = get_number(*pricing, "per_request").value_or(0);
+        config.pricing.per_request_billing = get_bool(*pricing, "per_request_billing").value_or(false);
+    }
+    return config;
+}
+
+// Opens `session` with the stored configuration and tools. Tools the registry refuses are
+// reported in `problems`.
+void reopen(Session session, json& problems)
+{
+    open_.conversation = std::make_unique<Conversation>(open_.config, std::move(session));
+    for (const auto& tool : open_.tools)
+        if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
+}
+
+json session_json(const Session& session) { return parse_json(save_session(session)); }
+
+} // namespace
+
+extern "C" {
+
+// Opens a conversation. `request`: {"bytes": the session file, or null for a new session,
+// "id", "created_ms" (for a new one), "settings": {"endpoint", "model", "system_prompt",
+// "temperature", "max_tokens", "context_window", ...} laid over the stored ones,
+// "config": see config_from, "tools": [{"name", "description", "parameters"}]}.
+// Returns {"ok": true, "session": {...}, "problems": [...]} or {"ok": false, "error": "..."}
+// (a stored file that cannot be read, in the words of core/session.h).
+EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request)
+{
+    const json in = parse_json(request);
+    Session session;
+    if (const auto bytes = get_string(in, "bytes")) {
+        auto loaded = load_session(*bytes);
+        if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
+        session = std::move(*loaded.session);
+    } else {
+        session.id = get_string(in, "id").value_or("");
+        session.created_ms = get_int(in, "created_ms").value_or(0);
+        session.updated_ms = session.created_ms;
+    }
+    if (const auto* settings = find_member(in, "settings")) {
+        auto& s = session.settings;
+        if (auto v = get_string(*settings, "endpoint")) s.endpoint = *v;
+        if (auto v = get_string(*settings, "model")) s.model = *v;
+        if (auto v = get_string(*settings, "system_prompt"); v && !v->empty()) s.system_prompt = *v;
+        if (auto v = get_number(*settings, "temperature")) s.temperature = *v;
+        if (auto v = get_int(*settings, "max_tokens")) s.max_tokens = *v;
+        if (auto v = get_int(*settings, "context_window")) s.context_window = *v;
+        if (auto v = get_int(*settings, "reserved_output")) s.reserved_output = *v;
+    }
+    const json* config = find_member(in, "config");
+    open_.config = config_from(config ? *config : json::object());
+    open_.tools.clear();
+    if (const auto* tools = find_member(in, "tools"); tools && tools->is_array()) {
+        for (const auto& entry : *tools) {
+            ToolSpec spec;
+            spec.name = get_string(entry, "name").value_or("");
+            spec.description = get_string(entry, "description").value_or("");
+            if (const auto* parameters = find_member(entry, "parameters")) spec.parameters = *parameters;
+            open_.tools.push_back(std::move(spec));
+        }
+    }
+    json problems = json::array();
+    reopen(std::move(session), problems);
+    return give({{"ok", true}, {"session", session_json(open_.conversation->session())}, {"problems", problems}});
+}
+
+// Reports one input other than body bytes: {"type": "user_sent", "text"}, "user_stopped",
+// "user_retried", {"type": "http_head", "request", "status", "content_type", "retry_after"},
+// {"type": "http_end", "request"}, {"type": "http_failed", "request", "reason"},
+// {"type": "tool_finished", "call_id", "ok", "result"}, {"type": "timer_fired", "timer"}.
+// Returns the effects, in order, as a JSON array.
+EMSCRIPTEN_KEEPALIVE const char* confab_handle(const char* input, double now_ms)
+{
+    if (!open_.conversation) return give(json::array());
+    const json in = parse_json(input);
+    const auto type = get_string(in, "type").value_or("");
+    const auto request = std::uint64_t(get_int(in, "request").value_or(0));
+    const auto now = as_ms(now_ms);
+    auto& conversation = *open_.conversation;
+    if (type == "user_sent") {
+        const auto text = get_string(in, "text").value_or("");
+        if (conversation.session().title.empty() && !conversation.busy()) {
+            // A new session is named after its first words, cut at a character boundary.
+            Session named = conversation.session();
+            std::size_t end = 0, chars = 0;
+            while (end < text.size() && chars < 48) {
+                ++end;
+                while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+                ++chars;
+            }
+            named.title = text.substr(0, end);
+            for (auto& c : named.title)
+                if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+            json ignored = json::array();
+            reopen(std::move(named), ignored);
+        }
+        return give_effects(open_.conversation->handle(UserSent{text}, now));
+    }
+    if (type == "user_stopped") return give_effects(conversation.handle(UserStopped{}, now));
+    if (type == "user_retried") return give_effects(conversation.handle(UserRetried{}, now));
+    if (type == "http_head") {
+        HttpHead head;
+        head.request = request;
+        head.status = int(get_int(in, "status").value_or(0));
+        head.content_type = get_string(in, "content_type").value_or("");
+        head.retry_after = get_string(in, "retry_after").value_or("");
+        return give_effects(conversation.handle(head, now));
+    }
+    if (type == "http_end") return give_effects(conversation.handle(HttpEnd{request}, now));
+    if (type == "http_failed")
+        return give_effects(conversation.handle(HttpFailed{request, get_string(in, "reason").value_or("failed")}, now));
+    if (type == "tool_finished") {
+        ToolFinished done;
+        done.call_id = get_string(in, "call_id").value_or("");
+        done.ok = get_bool(in, "ok").value_or(false);
+        done.result = get_string(in, "result").value_or("");
+        return give_effects(conversation.handle(done, now));
+    }
+    if (type == "timer_fired")
+        return give_effects(conversation.handle(TimerFired{std::uint64_t(get_int(in, "timer").value_or(0))}, now));
+    return give(json::array());
+}
+
+// Reports bytes of a response body: `length` bytes at `bytes`, exactly as they arrived.
+EMSCRIPTEN_KEEPALIVE const char* confab_body(double request, const char* bytes, int length, double now_ms)
+{
+    if (!open_.conversation || length < 0) return give(json::array());
+    const HttpBody body{std::uint64_t(request), std::string_view(bytes, std::size_t(length))};
+    return give_effects(open_.conversation->handle(body, as_ms(now_ms)));
+}
+
+// The open session as stored, with whether a turn is under way: {"session": {...}, "busy"}.
+EMSCRIPTEN_KEEPALIVE const char* confab_session()
+{
+    if (!open_.conversation) return give(nullptr);
+    return give({{"session", session_json(open_.conversation->session())}, {"busy", open_.conversation->busy()}});
+}
+
+// Reads a session file without opening it (the session list, an import):
+// {"ok": true, "session": {...}} or {"ok": false, "error": "messages[3].role: unknown role \"robot\""}.
+EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes)
+{
+    auto loaded = load_session(bytes);
+    if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
+    return give({{"ok", true}, {"session", session_json(*loaded.session)}});
+}
+
+// Rewrites a session file with another title or id (an import that must not replace a
+// session already there): {"bytes", "title"?, "id"?} -> {"ok": true, "bytes"} or an error.
+// When the file is the open session and no turn is under way, the open conversation takes
+// the change too.
+EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request)
+{
+    const json in = parse_json(request);
+    auto loaded = load_session(get_string(in, "bytes").value_or(""));
+    if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
+    Session session = std::move(*loaded.session);
+    const auto new_id = get_string(in, "id");
+    const bool is_open = open_.conversation && open_.conversation->session().id == session.id &&
+                         (!new_id || *new_id == session.id);
+    if (is_open) {
+        if (open_.conversation->busy()) return give({{"ok", false}, {"error", "a reply is on its way"}});
+        session = open_.conversation->session();  // newer than any file
+    }
+    if (auto title = get_string(in, "title")) session.title = *title;
+    if (new_id) session.id = *new_id;
+    if (auto updated = get_int(in, "updated_ms")) session.updated_ms = *updated;
+    auto bytes = save_session(session);
+    if (is_open) {
+        json ignored = json::array();
+        reopen(std::move(session), ignored);
+    }
+    return give({{"ok", true}, {"bytes", bytes}});
+}
+
+} // extern "C"

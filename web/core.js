@@ -1,0 +1,83 @@
+// @ts-check
+// The conversation engine (the C++ core in WebAssembly, web/bridge.cpp) as a JavaScript
+// object. JSON text crosses the boundary in both directions, in the words of
+// core/boundary.h; response bytes cross as they arrived. Every decision is the core's: this
+// file only copies strings and bytes in and out of the module's memory.
+
+/**
+ * @typedef {Record<string, any>} Effect  {type: 'start_request', id, url, headers, body}, ...
+ * @typedef {{ ok: boolean, session?: Record<string, any>, error?: string, problems?: string[], bytes?: string }} Result
+ */
+
+/** Loads engine.js and engine.wasm from `base` (the folder of confab.js). */
+export async function load(/** @type {URL} */ base) {
+  const factory = (await import(new URL('engine.js', base).href)).default;
+  const module = await factory({
+    locateFile: (/** @type {string} */ file) => new URL(file, base).href,
+    print: () => {},
+    printErr: (/** @type {string} */ text) => console.warn('confab:', text),
+  });
+  return new Core(module);
+}
+
+export class Core {
+  #m;
+  constructor(/** @type {any} */ module) {
+    this.#m = module;
+  }
+
+  /** The Emscripten file system (web/store.js mounts IDBFS on it). */
+  get fs() { return this.#m.FS; }
+  get idbfs() { return this.#m.IDBFS; }
+
+  /**
+   * Opens a session: {bytes | null, id, created_ms, settings, config, tools}.
+   * @returns {Result}
+   */
+  open(/** @type {Record<string, any>} */ request) { return this.#call('_confab_open', JSON.stringify(request)); }
+
+  /**
+   * Reports one input ({type: 'user_sent', text}, {type: 'http_head', ...}, ...).
+   * @returns {Effect[]}
+   */
+  handle(/** @type {Record<string, any>} */ input) {
+    return this.#call('_confab_handle', JSON.stringify(input), Date.now());
+  }
+
+  /**
+   * Reports bytes of a response body, untouched.
+   * @returns {Effect[]}
+   */
+  body(/** @type {number} */ request, /** @type {Uint8Array} */ bytes) {
+    const m = this.#m;
+    const at = m._malloc(bytes.length || 1);
+    m.HEAPU8.set(bytes, at);
+    try {
+      return JSON.parse(m.UTF8ToString(m._confab_body(request, at, bytes.length, Date.now())));
+    } finally {
+      m._free(at);
+    }
+  }
+
+  /** @returns {{session: Record<string, any>, busy: boolean}} the open session as stored */
+  session() { return this.#call('_confab_session'); }
+
+  /** Reads a session file without opening it. @returns {Result} */
+  check(/** @type {string} */ bytes) { return this.#call('_confab_check', bytes); }
+
+  /** Rewrites a session file with another title or id. @returns {Result} */
+  rewrite(/** @type {Record<string, any>} */ request) { return this.#call('_confab_rewrite', JSON.stringify(request)); }
+
+  #call(/** @type {string} */ name, /** @type {string=} */ text, /** @type {number=} */ now) {
+    const m = this.#m;
+    if (text === undefined) return JSON.parse(m.UTF8ToString(m[name]()));
+    const size = m.lengthBytesUTF8(text) + 1;
+    const at = m._malloc(size);
+    m.stringToUTF8(text, at, size);
+    try {
+      return JSON.parse(m.UTF8ToString(now === undefined ? m[name](at) : m[name](at, now)));
+    } finally {
+      m._free(at);
+    }
+  }
+}

@@ -1,0 +1,220 @@
+// @ts-check
+// Markdown (CommonMark + GFM tables, strikethrough, task lists, autolinks) to DOM nodes, for
+// model output. md4c (npm md4w, compiled to WebAssembly) parses the text into a tree, and
+// this file builds elements from that tree with createElement and text nodes only: nothing
+// the model writes is ever parsed as HTML, so nothing it writes can run.
+//
+// - Raw HTML is parsed as text (md4c's NO_HTML flags), and any HTML node still reported is
+//   shown as text, except the line break md4c itself reports as "<br>".
+// - Links keep only http:, https: and mailto: targets, open in a new tab with
+//   rel="noopener noreferrer"; any other link is shown as its text. Images are never
+//   loaded (a reply must not make the browser fetch what the model chose): they become links.
+// - Code blocks get a copy button.
+//
+// Streaming re-renders the open message; the top-level blocks that did not change keep their
+// nodes (`render` is given the previous result), so text selection and copy buttons survive.
+
+/** @typedef {{ type: number, props?: Record<string, any>, children?: Array<string | MdNode> }} MdNode */
+
+let md = /** @type {any} */ (null);
+
+// md4c flags (md4c.h): TABLES | STRIKETHROUGH | TASKLISTS | PERMISSIVE_URL_AUTO_LINKS |
+// PERMISSIVE_EMAIL_AUTO_LINKS | PERMISSIVE_WWW_AUTO_LINKS | NO_HTML_BLOCKS | NO_HTML_SPANS.
+// (md4w's own NO_HTML constant is 0x0240, which misses NO_HTML_BLOCKS.)
+const FLAGS = 0x0100 | 0x0200 | 0x0800 | 0x0004 | 0x0008 | 0x0400 | 0x0020 | 0x0040;
+
+/** Loads md4w.js and md4w.wasm from `base`. Without them, text shows as plain text. */
+export async function load(/** @type {URL} */ base) {
+  try {
+    const module = await import(new URL('md4w.js', base).href);
+    const response = await fetch(new URL('md4w.wasm', base));
+    module.initWasm(await WebAssembly.compile(await response.arrayBuffer()));
+    md = module;
+  } catch (error) {
+    console.warn('confab: markdown renderer not available; showing plain text', error);
+  }
+}
+
+/**
+ * Renders `text` into `into`, reusing the nodes of blocks that did not change since `previous`.
+ * @param {HTMLElement} into
+ * @param {string} text
+ * @param {{ keys: string[], nodes: Node[] } | null} previous
+ * @returns {{ keys: string[], nodes: Node[] }}
+ */
+export function render(into, text, previous) {
+  /** @type {Array<string | MdNode>} */
+  let blocks;
+  try {
+    blocks = md ? tree(text) : null;
+  } catch {
+    blocks = null;
+  }
+  if (!blocks) {
+    const p = el('p');
+    p.append(text);
+    into.replaceChildren(p);
+    return { keys: [text], nodes: [p] };
+  }
+  const keys = blocks.map((b) => JSON.stringify(b));
+  /** @type {Node[]} */
+  const nodes = [];
+  let same = 0;
+  if (previous) while (same < keys.length && same < previous.keys.length && keys[same] === previous.keys[same]) same++;
+  for (let i = 0; i < keys.length; i++) nodes.push(i < same && previous ? previous.nodes[i] : node(blocks[i]));
+  if (previous && previous.nodes.every((n) => n.parentNode === into)) {
+    for (const old of previous.nodes.slice(same)) old.remove();
+    into.append(...nodes.slice(same));
+  } else {
+    into.replaceChildren(...nodes);
+  }
+  return { keys, nodes };
+}
+
+/**
+ * md4w 0.2.7's JSON output has two faults, repaired here before parsing: a link title lacks its
+ * opening quote, and control characters inside strings are not escaped. Text is HTML-escaped
+ * (except in code blocks); attribute values are as written.
+ * @returns {Array<string | MdNode>}
+ */
+function tree(/** @type {string} */ text) {
+  const json = md.renderToString(text, { parseFlags: FLAGS }, 2)
+    .replace(/"title":(?!")/g, '"title":"')
+    .replace(/[\u0000-\u001f]/g, (/** @type {string} */ c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return JSON.parse(json);
+}
+
+/** Plain text of `text` as rendered (what a screen reader or the copy of a reply gets). */
+export function plain(/** @type {string} */ text) {
+  const div = el('div');
+  render(div, text, null);
+  return div.textContent ?? '';
+}
+
+const TAGS = /** @type {Record<number, string>} */ ({
+  1: 'blockquote', 2: 'ul', 3: 'ol', 4: 'li', 5: 'hr', 9: 'p', 10: 'table', 11: 'thead', 12: 'tbody', 13: 'tr',
+  14: 'th', 15: 'td', 21: 'h1', 22: 'h2', 23: 'h3', 24: 'h4', 25: 'h5', 26: 'h6', 30: 'em', 31: 'strong',
+  34: 'code', 35: 'del', 39: 'u',
+});
+
+/** @returns {Node} */
+function node(/** @type {string | MdNode} */ n) {
+  if (typeof n === 'string') return document.createTextNode(decode(n));
+  switch (n.type) {
+    case 7: return codeBlock(n);
+    case 8: return html(n);
+    case 32: return link(n);
+    case 33: return image(n);
+  }
+  const tag = TAGS[n.type] ?? 'span';
+  const e = el(tag);
+  if ((n.type === 14 || n.type === 15) && n.props?.align) e.className = 'align-' + n.props.align;
+  if (n.type === 3 && Number(n.props?.start) > 1) e.setAttribute('start', String(Number(n.props?.start)));
+  if (n.type === 4 && n.props?.isTask) {
+    const box = el('input');
+    box.setAttribute('type', 'checkbox');
+    box.setAttribute('disabled', '');
+    if (n.props.done) box.setAttribute('checked', '');
+    e.className = 'task';
+    e.append(box, ' ');
+  }
+  for (const child of n.children ?? []) e.append(node(child));
+  return e;
+}
+
+function codeBlock(/** @type {MdNode} */ n) {
+  const text = (n.children ?? []).map((c) => (typeof c === 'string' ? c : '')).join('');  // not escaped
+  const wrap = el('div');
+  wrap.className = 'code';
+  const pre = el('pre');
+  const code = el('code');
+  const lang = String(n.props?.lang ?? '').trim();
+  if (lang) code.dataset.lang = lang;
+  code.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
+  pre.append(code);
+  const copy = el('button');
+  copy.setAttribute('type', 'button');
+  copy.className = 'copy';
+  copy.textContent = 'Copy';
+  copy.setAttribute('aria-label', lang ? 'Copy ' + lang + ' code' : 'Copy code');
+  copy.addEventListener('click', () => {
+    navigator.clipboard?.writeText(code.textContent ?? '').then(
+      () => { copy.textContent = 'Copied'; setTimeout(() => (copy.textContent = 'Copy'), 1500); },
+      () => { copy.textContent = 'Copy failed'; });
+  });
+  wrap.append(copy, pre);
+  return wrap;
+}
+
+function html(/** @type {MdNode} */ n) {
+  const text = (n.children ?? []).map((c) => (typeof c === 'string' ? c : '')).join('');
+  if (/^<br\s*\/?>\n?$/i.test(text)) return el('br');
+  return document.createTextNode(text);
+}
+
+/** A link, only to a web or mail address; anything else (javascript:, data:, ...) is its text. */
+function link(/** @type {MdNode} */ n) {
+  const href = safeUrl(n.props?.href);
+  const e = el(href ? 'a' : 'span');
+  if (href) {
+    e.setAttribute('href', href);
+    e.setAttribute('target', '_blank');
+    e.setAttribute('rel', 'noopener noreferrer');
+    if (n.props?.title) e.setAttribute('title', decode(String(n.props.title)));
+  }
+  for (const child of n.children ?? []) e.append(node(child));
+  return e;
+}
+
+function image(/** @type {MdNode} */ n) {
+  const href = safeUrl(n.props?.src);
+  const alt = decode(String(n.props?.alt ?? '')) || 'image';
+  const e = el(href ? 'a' : 'span');
+  e.className = 'image';
+  e.textContent = '[' + alt + ']';
+  if (href) {
+    e.setAttribute('href', href);
+    e.setAttribute('target', '_blank');
+    e.setAttribute('rel', 'noopener noreferrer');
+  }
+  return e;
+}
+
+/** The URL when it is http:, https: or mailto:, else null. */
+export function safeUrl(/** @type {unknown} */ raw) {
+  if (typeof raw !== 'string') return null;
+  const text = decode(raw).trim();
+  let url;
+  try {
+    url = new URL(text, 'https://invalid.invalid/');
+  } catch {
+    return null;
+  }
+  if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) return null;
+  // A relative link would point into the host page: only absolute addresses are kept.
+  if (!/^(https?:\/\/|mailto:)/i.test(text)) return null;
+  return url.href;
+}
+
+// md4c reports text HTML-escaped (&lt; &amp; ...) and entities as written (&copy; &#169;).
+const NAMED = /** @type {Record<string, string>} */ ({
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', copy: '\u00a9', reg: '\u00ae',
+  trade: '\u2122', hellip: '\u2026', mdash: '\u2014', ndash: '\u2013', lsquo: '\u2018', rsquo: '\u2019',
+  ldquo: '\u201c', rdquo: '\u201d', laquo: '\u00ab', raquo: '\u00bb', times: '\u00d7', divide: '\u00f7',
+  euro: '\u20ac', pound: '\u00a3', yen: '\u00a5', cent: '\u00a2', deg: '\u00b0', plusmn: '\u00b1',
+  middot: '\u00b7', bull: '\u2022', para: '\u00b6', sect: '\u00a7', shy: '\u00ad', larr: '\u2190',
+  rarr: '\u2192', uarr: '\u2191', darr: '\u2193', hearts: '\u2665', check: '\u2713',
+});
+
+export function decode(/** @type {string} */ text) {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z][a-z0-9]{1,31});/gi, (whole, body) => {
+    if (body[0] === '#') {
+      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+      return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+    }
+    return NAMED[body] ?? whole;
+  });
+}
+
+function el(/** @type {string} */ tag) { return document.createElement(tag); }

@@ -1,0 +1,263 @@
+// @ts-check
+// Sessions on disk: one file per session, in the core's format (docs/session-format.md),
+// in an Emscripten IDBFS folder, so they live in the browser's IndexedDB. Loaded once at
+// start; each save is written at once to the in-memory file system (temporary file, then
+// rename) and flushed to IndexedDB with syncfs, debounced, and at once when the page is
+// hidden.
+//
+// Two tabs share the same IndexedDB, and IDBFS makes one side equal to the other (it
+// deletes what the other side lacks), so every flush runs under a Web Lock: pull what the
+// other tabs wrote, re-apply this tab's pending writes (merging in messages another tab
+// added to the same session: re-read before write), push, and tell the other tabs on a
+// BroadcastChannel which sessions changed.
+//
+// When IndexedDB is blocked or full, or a file is damaged, the store says so in plain words
+// through `notice` and everything goes on in memory; other sessions are never touched.
+//
+// Implements: save_session. Not done here: deciding what a session holds (the core).
+
+/**
+ * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Entry
+ * @typedef {{ notice: (text: string) => void, changed: (ids: string[]) => void, merged: (id: string, bytes: string) => void }} StoreSink
+ */
+
+const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
+
+export class Store {
+  #core; #sink; #dir; #name;
+  persistent = false;
+  /** @type {Map<string, string | null>} session id -> bytes to write, or null to delete */
+  #pending = new Map();
+  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab has seen */
+  #known = new Map();
+  /** @type {BroadcastChannel | null} */
+  #channel = null;
+  #timer = 0;
+  #flushing = Promise.resolve();
+  #quotaSaid = false;
+  #tab = Math.random().toString(36).slice(2);
+
+  /** @param {import('./core.js').Core} core @param {string} name @param {StoreSink} sink */
+  constructor(core, name, sink) {
+    this.#core = core;
+    this.#sink = sink;
+    this.#name = name;
+    this.#dir = '/' + name;
+  }
+
+  /** Mounts the folder and reads what IndexedDB holds. Never throws: a blocked store is a notice. */
+  async open() {
+    const fs = this.#core.fs;
+    fs.mkdir(this.#dir);
+    try {
+      if (typeof indexedDB === 'undefined') throw new Error('no IndexedDB');
+      fs.mount(this.#core.idbfs, {}, this.#dir);
+      await this.#locked(() => this.#sync(true));
+      this.persistent = true;
+    } catch {
+      this.#sink.notice('This browser is not letting the chat save conversations (storage is blocked, as in a ' +
+        'private window). You can keep chatting; this conversation will be gone when you close the page.');
+    }
+    if (this.persistent && typeof BroadcastChannel !== 'undefined') {
+      this.#channel = new BroadcastChannel('confab:' + this.#name);
+      this.#channel.onmessage = (event) => this.#heard(event.data);
+    }
+    addEventListener('pagehide', () => this.flushSoon(0));
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden') this.flushSoon(0);
+    });
+  }
+
+  /**
+   * Every readable session, newest first. Damaged files are reported once each and left as they are.
+   * @returns {Entry[]}
+   */
+  list() {
+    /** @type {Entry[]} */
+    const entries = [];
+    const ids = new Set(this.#files());
+    for (const [id, bytes] of this.#pending) bytes === null ? ids.delete(id) : ids.add(id);
+    for (const id of ids) {
+      const bytes = this.read(id);
+      if (bytes === null) continue;
+      const checked = this.#core.check(bytes);
+      if (!checked.ok || !checked.session) {
+        this.#damaged(id, checked.error ?? 'unreadable');
+        continue;
+      }
+      const s = checked.session;
+      entries.push({ id, title: s.title ?? '', created_ms: s.created_ms ?? 0, updated_ms: s.updated_ms ?? 0,
+        count: (s.messages ?? []).length });
+    }
+    return entries.sort((a, b) => b.updated_ms - a.updated_ms || b.created_ms - a.created_ms);
+  }
+
+  /** The bytes of session `id`, or null when there is none. */
+  read(/** @type {string} */ id) {
+    if (this.#pending.has(id)) return this.#pending.get(id) ?? null;
+    try {
+      const bytes = this.#core.fs.readFile(this.#path(id), { encoding: 'utf8' });
+      this.#remember(id, bytes);
+      return bytes;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stores a session's bytes (the core's SaveSession); flushed soon. */
+  save(/** @type {string} */ key, /** @type {string} */ bytes) {
+    this.#remember(key, bytes);
+    this.#pending.set(key, bytes);
+    this.#write(key, bytes);
+    this.flushSoon(FLUSH_DELAY_MS);
+  }
+
+  remove(/** @type {string} */ id) {
+    this.#pending.set(id, null);
+    try { this.#core.fs.unlink(this.#path(id)); } catch { /* not written yet */ }
+    this.flushSoon(0);
+  }
+
+  /** Pulls what other tabs wrote (before opening a session they changed). */
+  async refresh() {
+    if (!this.persistent) return;
+    await this.flush();
+    await this.#locked(async () => {
+      await this.#sync(true);
+      this.#reapply();
+    }).catch(() => {});
+  }
+
+  flushSoon(/** @type {number} */ delay) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.flush(), delay);
+  }
+
+  /** Writes every pending change to IndexedDB; resolves when done (or failed, with a notice). */
+  flush() {
+    clearTimeout(this.#timer);
+    this.#flushing = this.#flushing.then(() => this.#flushNow());
+    return this.#flushing;
+  }
+
+  async #flushNow() {
+    if (!this.persistent || this.#pending.size === 0) return;
+    const changes = new Map(this.#pending);
+    try {
+      await this.#locked(async () => {
+        await this.#sync(true);   // what the other tabs wrote
+        this.#reapply();          // this tab's changes on top, merged
+        await this.#sync(false);  // and back
+      });
+    } catch (error) {
+      const full = /quota/i.test(String(error?.name ?? '') + String(error?.message ?? error));
+      if (!this.#quotaSaid) {
+        this.#quotaSaid = true;
+        this.#sink.notice(full
+          ? 'Your browser\u2019s storage for this site is full, so the latest messages could not be saved. You can keep chatting; they are kept until you close the page.'
+          : 'The latest messages could not be saved in this browser. You can keep chatting; they are kept until you close the page.');
+      }
+      return;
+    }
+    for (const [id, bytes] of changes) if (this.#pending.get(id) === bytes) this.#pending.delete(id);
+    this.#quotaSaid = false;
+    this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()] });
+  }
+
+  /** Re-applies pending writes after a pull, merging messages another tab added meanwhile. */
+  #reapply() {
+    const fs = this.#core.fs;
+    for (const [id, bytes] of this.#pending) {
+      if (bytes === null) {
+        try { fs.unlink(this.#path(id)); } catch { /* already gone */ }
+        continue;
+      }
+      let stored = null;
+      try { stored = fs.readFile(this.#path(id), { encoding: 'utf8' }); } catch { /* new */ }
+      const merged = stored && stored !== bytes ? this.#merge(id, bytes, stored) : bytes;
+      if (merged !== bytes) {
+        this.#pending.set(id, merged);
+        this.#remember(id, merged);
+        this.#sink.merged(id, merged);
+      }
+      this.#write(id, merged);
+    }
+  }
+
+  /**
+   * Our bytes plus the messages of the stored file that this tab has never seen (another tab
+   * added them), in time order. Messages this tab saw and dropped (a retried reply) stay dropped.
+   */
+  #merge(/** @type {string} */ id, /** @type {string} */ ours, /** @type {string} */ stored) {
+    let mine, theirs;
+    try {
+      mine = JSON.parse(ours);
+      theirs = JSON.parse(stored);
+    } catch {
+      return ours;
+    }
+    const known = this.#known.get(id) ?? new Set();
+    const extra = (theirs.messages ?? []).filter((/** @type {any} */ m) => m.id && !known.has(m.id));
+    if (!extra.length) return ours;
+    const all = [...(mine.messages ?? []), ...extra];
+    const order = new Map(all.map((m, i) => [m, i]));
+    all.sort((a, b) => (a.created_ms ?? 0) - (b.created_ms ?? 0) || (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    mine.messages = all;
+    if (!mine.title && theirs.title) mine.title = theirs.title;
+    mine.updated_ms = Math.max(mine.updated_ms ?? 0, theirs.updated_ms ?? 0);
+    return JSON.stringify(mine);
+  }
+
+  #remember(/** @type {string} */ id, /** @type {string} */ bytes) {
+    let known = this.#known.get(id);
+    if (!known) this.#known.set(id, (known = new Set()));
+    try {
+      for (const m of JSON.parse(bytes).messages ?? []) if (m.id) known.add(m.id);
+    } catch { /* damaged: nothing to remember */ }
+  }
+
+  #write(/** @type {string} */ id, /** @type {string} */ bytes) {
+    const fs = this.#core.fs;
+    const path = this.#path(id);
+    try {
+      fs.writeFile(path + '.tmp', bytes);
+      fs.rename(path + '.tmp', path);
+    } catch (error) {
+      console.warn('confab: could not write', id, error);
+    }
+  }
+
+  #files() {
+    try {
+      return this.#core.fs.readdir(this.#dir)
+        .filter((/** @type {string} */ f) => f.endsWith('.json'))
+        .map((/** @type {string} */ f) => f.slice(0, -5));
+    } catch {
+      return [];
+    }
+  }
+
+  #said = new Set();
+  #damaged(/** @type {string} */ id, /** @type {string} */ why) {
+    if (this.#said.has(id)) return;
+    this.#said.add(id);
+    this.#sink.notice('One saved conversation could not be opened because its file is damaged (' + why +
+      '). It was left as it is; your other conversations are fine.');
+  }
+
+  #heard(/** @type {any} */ data) {
+    if (!data || data.from === this.#tab || !Array.isArray(data.changed)) return;
+    this.refresh().then(() => this.#sink.changed(data.changed));
+  }
+
+  #path(/** @type {string} */ id) { return this.#dir + '/' + id + '.json'; }
+
+  #sync(/** @type {boolean} */ populate) {
+    return new Promise((resolve, reject) => this.#core.fs.syncfs(populate, (/** @type {any} */ error) => error ? reject(error) : resolve(undefined)));
+  }
+
+  /** Runs `task` while no other tab of this site touches the store. */
+  #locked(/** @type {() => Promise<void>} */ task) {
+    return navigator.locks ? navigator.locks.request('confab:' + this.#name, task) : task();
+  }
+}

@@ -1,0 +1,385 @@
+// @ts-check
+// The panel: header (title, conversations menu, new chat, close), notices, the message log,
+// and the composer. It shows what the core says (show_message, show_delta, show_error,
+// turn_finished) and reports what the visitor does through `intents`; it decides nothing
+// about the conversation. Every element is built with createElement and text nodes; model
+// output goes through markdown.js.
+//
+// Streaming: deltas update the open message's text at once and its rendering once per
+// animation frame, so a burst of deltas costs one render.
+
+import { render } from './markdown.js';
+
+/**
+ * @typedef {{
+ *   send: (text: string) => void, stop: () => void, retry: () => void, newChat: () => void,
+ *   pick: (id: string) => void, rename: (id: string, title: string) => void, remove: (id: string) => void,
+ *   exportOne: (id: string) => void, importFile: (file: File) => void, close: () => void,
+ *   menu: () => void, relist: () => void,
+ * }} Intents
+ * @typedef {{ role: string, content?: string, reasoning?: string, refusal?: string, tool_calls?: any[],
+ *   tool_call_id?: string, name?: string, created_ms?: number, incomplete?: boolean, incomplete_reason?: string,
+ *   usage?: any, id?: string }} Message
+ * @typedef {{ message: Message, root: HTMLElement, body: HTMLElement, thinking: HTMLDetailsElement,
+ *   reasoning: HTMLElement, calls: HTMLElement, footer: HTMLElement, rendered: any, dirty: boolean }} Shown
+ */
+
+export class View {
+  #root; #intents; #inline;
+  /** @type {Map<number, Shown>} */
+  #shown = new Map();
+  /** @type {Set<number>} */
+  #dirty = new Set();
+  #frame = 0;
+  panel; log; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
+
+  /** @param {ShadowRoot} root @param {{ title: string, placeholder: string, inline: boolean }} text @param {Intents} intents */
+  constructor(root, text, intents) {
+    this.#root = root;
+    this.#intents = intents;
+    this.#inline = text.inline;
+
+    this.panel = el('div', 'panel');
+    this.panel.setAttribute('role', text.inline ? 'region' : 'dialog');
+    this.panel.setAttribute('aria-label', text.title);
+    this.panel.id = 'confab-panel';
+
+    const header = el('header');
+    this.title = el('h2');
+    this.title.textContent = text.title;
+    this.menuButton = button('\u2630', 'Conversations', () => intents.menu());
+    this.menuButton.setAttribute('aria-expanded', 'false');
+    this.menuButton.setAttribute('aria-controls', 'confab-sessions');
+    header.append(this.title, this.menuButton, button('+', 'New chat', () => intents.newChat()));
+    if (!text.inline) header.append(button('\u00d7', 'Close chat', () => intents.close()));
+
+    this.notices = el('div', 'notices');
+    this.notices.setAttribute('role', 'status');
+
+    this.sessionsBox = el('div', 'sessions');
+    this.sessionsBox.id = 'confab-sessions';
+    this.sessionsBox.hidden = true;
+    this.sessionsList = el('ul');
+    this.sessionsList.setAttribute('aria-label', 'Conversations');
+    this.fileInput = /** @type {HTMLInputElement} */ (el('input'));
+    this.fileInput.type = 'file';
+    this.fileInput.accept = '.json,application/json';
+    this.fileInput.hidden = true;
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files?.[0];
+      if (file) intents.importFile(file);
+      this.fileInput.value = '';
+    });
+    this.sessionsBox.append(this.sessionsList, button('Import a conversation\u2026', 'Import a conversation from a file',
+      () => this.fileInput.click()), this.fileInput);
+
+    this.log = el('div', 'log');
+    this.log.setAttribute('role', 'log');
+    this.log.setAttribute('aria-live', 'polite');
+    this.log.tabIndex = 0;
+    this.log.setAttribute('aria-label', 'Messages');
+
+    const form = /** @type {HTMLFormElement} */ (el('form', 'compose'));
+    this.input = /** @type {HTMLTextAreaElement} */ (el('textarea'));
+    this.input.rows = 1;
+    this.input.placeholder = text.placeholder;
+    this.input.setAttribute('aria-label', 'Message');
+    this.input.addEventListener('input', () => this.#grow());
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    this.send = button('Send', 'Send message', () => {});
+    this.send.type = 'submit';
+    this.send.className = 'send';
+    this.stop = button('Stop', 'Stop the reply', () => intents.stop());
+    this.stop.hidden = true;
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const value = this.input.value;
+      if (!value.trim()) return;
+      this.input.value = '';
+      this.#grow();
+      intents.send(value);
+    });
+    form.append(this.input, this.send, this.stop);
+
+    this.panel.append(header, this.notices, this.sessionsBox, this.log, form);
+    root.append(this.panel);
+  }
+
+  /** Shows a whole session (opening one, switching, after a retry). */
+  reset(/** @type {Message[]} */ messages) {
+    this.#shown.clear();
+    this.#dirty.clear();
+    this.log.replaceChildren();
+    messages.forEach((m, i) => this.message(i, m));
+    if (!messages.length) this.#empty();
+    this.#flush();
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** show_message: message `index` appeared or changed. */
+  message(/** @type {number} */ index, /** @type {Message} */ message) {
+    this.log.querySelector('.empty')?.remove();
+    if (message.role === 'tool') return this.#toolResult(message);
+    if (message.role === 'system') return;
+    let shown = this.#shown.get(index);
+    if (!shown) {
+      shown = this.#create(message);
+      this.#shown.set(index, shown);
+      this.log.append(shown.root);
+    }
+    shown.message = { ...message };
+    this.#mark(index);
+  }
+
+  /** show_delta: message `index` grew. */
+  delta(/** @type {number} */ index, /** @type {{kind: string, text: string}} */ delta) {
+    const shown = this.#shown.get(index);
+    if (!shown) return;
+    const m = shown.message;
+    if (delta.kind === 'content') m.content = (m.content ?? '') + delta.text;
+    else if (delta.kind === 'reasoning') m.reasoning = (m.reasoning ?? '') + delta.text;
+    else if (delta.kind === 'refusal') m.refusal = (m.refusal ?? '') + delta.text;
+    else return;
+    this.#mark(index);
+  }
+
+  /** show_error: a line in the log, with a retry button when the core says one would help. */
+  error(/** @type {string} */ text, /** @type {boolean} */ canRetry) {
+    const row = el('div', 'error');
+    row.setAttribute('role', 'alert');
+    const p = el('p');
+    p.textContent = text;
+    row.append(p);
+    if (canRetry) row.append(button('Retry', 'Retry the reply', () => this.#intents.retry()));
+    this.log.append(row);
+    this.#scroll(true);
+  }
+
+  clearErrors() {
+    for (const row of this.log.querySelectorAll('.error')) row.remove();
+  }
+
+  /** turn_finished: what the turn cost, under the last reply. */
+  finished(/** @type {Record<string, any>} */ effect, /** @type {boolean} */ priced) {
+    this.#flush();
+    const last = [...this.#shown.values()].reverse().find((s) => s.message.role === 'assistant');
+    if (!last) return;
+    const t = effect.tokens ?? {};
+    const total = (t.input ?? 0) + (t.output ?? 0);
+    if (!total) return;
+    let text = (t.estimated ? '\u2248' : '') + total.toLocaleString('en') + ' tokens';
+    if (priced) text += ' \u00b7 $' + Number(effect.cost?.charged ?? 0).toFixed(4);
+    let span = last.footer.querySelector('.usage');
+    if (!span) last.footer.append((span = el('span', 'usage')));
+    span.textContent = text;
+  }
+
+  busy(/** @type {boolean} */ on) {
+    this.send.hidden = on;
+    this.stop.hidden = !on;
+    this.log.setAttribute('aria-busy', String(on));
+    if (!on && this.#root.activeElement === this.stop) this.input.focus();
+  }
+
+  /**
+   * A plain-language notice above the log, with an optional action button.
+   * @param {string} text @param {{label: string, run: () => void}=} action @param {number=} ms
+   */
+  notice(text, action, ms) {
+    const row = el('div', 'notice');
+    const p = el('p');
+    p.textContent = text;
+    row.append(p);
+    if (action) row.append(button(action.label, action.label, () => { row.remove(); action.run(); }));
+    row.append(button('\u00d7', 'Dismiss', () => row.remove()));
+    this.notices.append(row);
+    if (ms) setTimeout(() => row.remove(), ms);
+    return row;
+  }
+
+  /**
+   * The conversations menu.
+   * @param {Array<{id: string, title: string, updated_ms: number}>} list @param {string} current
+   */
+  sessions(list, current) {
+    const items = list.map((entry) => {
+      const li = el('li');
+      li.dataset.id = entry.id;
+      li.setAttribute('aria-current', String(entry.id === current));
+      const name = entry.title || 'New chat';
+      const pick = button(name, 'Open ' + name, () => this.#intents.pick(entry.id));
+      pick.className = 'pick';
+      li.append(pick,
+        button('Rename', 'Rename ' + name, () => this.#renaming(li, entry.id, name)),
+        button('Export', 'Export ' + name, () => this.#intents.exportOne(entry.id)),
+        button('Delete', 'Delete ' + name, () => this.#intents.remove(entry.id)));
+      return li;
+    });
+    this.sessionsList.replaceChildren(...items);
+  }
+
+  toggleMenu(/** @type {boolean} */ open) {
+    this.sessionsBox.hidden = !open;
+    this.menuButton.setAttribute('aria-expanded', String(open));
+  }
+
+  #renaming(/** @type {HTMLElement} */ li, /** @type {string} */ id, /** @type {string} */ name) {
+    const input = /** @type {HTMLInputElement} */ (el('input'));
+    input.value = name;
+    input.setAttribute('aria-label', 'New name for ' + name);
+    const done = (/** @type {boolean} */ save) => {
+      if (save && input.value.trim()) this.#intents.rename(id, input.value.trim());
+      else this.#intents.relist();
+    };
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') done(true);
+      if (event.key === 'Escape') { event.stopPropagation(); done(false); }
+    });
+    li.replaceChildren(input, button('Save', 'Save the name', () => done(true)));
+    input.focus();
+    input.select();
+  }
+
+  #create(/** @type {Message} */ message) {
+    const root = el('article', 'msg ' + message.role);
+    root.setAttribute('dir', 'auto');
+    const thinking = /** @type {HTMLDetailsElement} */ (el('details', 'thinking'));
+    const summary = el('summary');
+    summary.textContent = 'Thinking';
+    const reasoning = el('div', 'reasoning');
+    thinking.append(summary, reasoning);
+    thinking.hidden = true;
+    const body = el('div', 'body');
+    const calls = el('div', 'calls');
+    const footer = el('footer');
+    const time = el('time');
+    if (message.created_ms) {
+      const when = new Date(message.created_ms);
+      time.setAttribute('datetime', when.toISOString());
+      time.textContent = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    }
+    footer.append(time);
+    root.append(thinking, body, calls, footer);
+    return { message, root, body, thinking, reasoning, calls, footer, rendered: null, dirty: true };
+  }
+
+  #mark(/** @type {number} */ index) {
+    this.#dirty.add(index);
+    if (!this.#frame) this.#frame = requestAnimationFrame(() => this.#flush());
+  }
+
+  #flush() {
+    if (this.#frame) cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 48;
+    for (const index of this.#dirty) {
+      const shown = this.#shown.get(index);
+      if (shown) this.#paint(shown);
+    }
+    this.#dirty.clear();
+    this.#scroll(stick);
+  }
+
+  #paint(/** @type {Shown} */ s) {
+    const m = s.message;
+    if (m.role === 'user') {
+      s.body.textContent = m.content ?? '';
+    } else {
+      s.rendered = render(s.body, m.content ?? '', s.rendered);
+      if (m.refusal) {
+        let r = s.body.querySelector('.refusal');
+        if (!r) s.body.append((r = el('p', 'refusal')));
+        r.textContent = m.refusal;
+      }
+    }
+    s.thinking.hidden = !m.reasoning;
+    s.reasoning.textContent = m.reasoning ?? '';
+    for (const call of m.tool_calls ?? []) this.#call(s, call);
+    let flag = s.footer.querySelector('.incomplete');
+    if (m.incomplete && m.incomplete_reason !== 'still streaming') {
+      if (!flag) s.footer.append((flag = el('span', 'incomplete')));
+      flag.textContent = m.incomplete_reason === 'stopped' ? 'Stopped' : 'Incomplete';
+    } else {
+      flag?.remove();
+    }
+  }
+
+  #call(/** @type {Shown} */ s, /** @type {any} */ call) {
+    const id = String(call.id ?? '');
+    let line = /** @type {HTMLDetailsElement | null} */ ([...s.calls.children].find((c) => c instanceof HTMLElement && c.dataset.callId === id) ?? null);
+    if (!line) {
+      line = /** @type {HTMLDetailsElement} */ (el('details', 'call'));
+      line.dataset.callId = id;
+      const summary = el('summary');
+      const args = el('pre', 'arguments');
+      const result = el('pre', 'result');
+      result.textContent = '\u2026';
+      const a = el('div');
+      a.textContent = 'Arguments';
+      const r = el('div');
+      r.textContent = 'Result';
+      line.append(summary, a, args, r, result);
+      s.calls.append(line);
+    }
+    const name = call.function?.name ?? '';
+    /** @type {HTMLElement} */ (line.querySelector('summary')).textContent = 'Tool call: ' + name;
+    /** @type {HTMLElement} */ (line.querySelector('.arguments')).textContent = pretty(call.function?.arguments ?? '');
+  }
+
+  #toolResult(/** @type {Message} */ message) {
+    for (const line of this.log.querySelectorAll('.call')) {
+      if (!(line instanceof HTMLElement) || line.dataset.callId !== String(message.tool_call_id ?? '')) continue;
+      const result = /** @type {HTMLElement} */ (line.querySelector('.result'));
+      result.textContent = pretty(message.content ?? '');
+      line.classList.toggle('failed', /^\{"error":/.test(message.content ?? ''));
+    }
+  }
+
+  #empty() {
+    const p = el('p', 'empty');
+    p.textContent = 'Ask anything to start.';
+    this.log.append(p);
+  }
+
+  #scroll(/** @type {boolean} */ stick) {
+    if (stick) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  #grow() {
+    this.input.style.height = 'auto';
+    this.input.style.height = Math.min(this.input.scrollHeight + 2, 160) + 'px';
+  }
+
+  focus() { this.input.focus(); }
+  get inline() { return this.#inline; }
+}
+
+function pretty(/** @type {string} */ text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** @returns {HTMLElement} */
+function el(/** @type {string} */ tag, /** @type {string=} */ className) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  return e;
+}
+
+/** A button with a visible label and an accessible name. */
+function button(/** @type {string} */ label, /** @type {string} */ name, /** @type {() => void} */ run) {
+  const b = /** @type {HTMLButtonElement} */ (el('button'));
+  b.type = 'button';
+  b.textContent = label;
+  if (name !== label) b.setAttribute('aria-label', name);
+  b.addEventListener('click', run);
+  return b;
+}

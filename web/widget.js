@@ -1,0 +1,515 @@
+// @ts-check
+// The widget: the one module that knows the others. It opens the core (core.js) on a
+// session from the store (store.js), reports what happens (the visitor's actions from
+// view.js, responses from net.js, timers, host-page tools) as inputs, and carries out the
+// effects the core answers with. The loader (confab.js) imports it on the visitor's first
+// interaction, or when the page calls the API.
+//
+// Implements every effect of core/boundary.h: start_request, cancel_request (net.js),
+// start_timer, cancel_timer, run_tool (here), save_session (store.js), show_message,
+// show_delta, show_error, turn_finished (view.js, and the page's event listeners).
+
+import { load as loadCore } from './core.js';
+import { load as loadMarkdown } from './markdown.js';
+import { Net } from './net.js';
+import { Store } from './store.js';
+import { View } from './view.js';
+import { css } from './style.js';
+
+/**
+ * @typedef {Record<string, any>} Settings  see docs/widget.md
+ * @typedef {(event: string, detail: any) => void} Emit
+ * @typedef {{ def: {name: string, description?: string, parameters?: any}, handler: (args: any) => any }} Tool
+ */
+
+/** The core and the markdown renderer are shared by every widget on the page. */
+let shared = /** @type {Promise<import('./core.js').Core> | null} */ (null);
+
+/**
+ * Builds a widget in `root` (the host element's shadow root) and opens the newest session.
+ * @param {HTMLElement} host @param {ShadowRoot} root @param {Settings} settings @param {Emit} emit
+ * @param {URL} base  the folder confab.js came from
+ * @param {HTMLButtonElement | null} launcher  the floating widget's button; null for an inline one
+ * @param {Tool[]} tools  registered before the widget loaded
+ */
+export async function mount(host, root, settings, emit, base, launcher, tools) {
+  shared ??= Promise.all([loadCore(base), loadMarkdown(base)]).then(([core]) => core);
+  const widget = new Widget(host, root, settings, emit, launcher, await shared);
+  for (const tool of tools) widget.seedTool(tool);
+  await widget.start();
+  return widget;
+}
+
+class Widget {
+  #host; #root; #emit; #launcher; #core;
+  /** @type {Settings} */ #settings;
+  /** @type {Store} */ #store;
+  #net;
+  /** @type {View} */ #view;
+  /** @type {Map<number, ReturnType<typeof setTimeout>>} */ #timers = new Map();
+  /** @type {Map<string, Tool>} */ #tools = new Map();
+  #id = '';
+  #busy = false;
+  #reopenAfterTurn = false;
+  /** @type {Set<number>} assistant messages shown once (opened), whose next show_message finishes them */
+  #opened = new Set();
+  #lastBytes = '';
+  #prefix = 'm' + random(4) + '-';
+  #menuOpen = false;
+
+  /**
+   * @param {HTMLElement} host @param {ShadowRoot} root @param {Settings} settings @param {Emit} emit
+   * @param {HTMLButtonElement | null} launcher @param {import('./core.js').Core} core
+   */
+  constructor(host, root, settings, emit, launcher, core) {
+    this.#host = host;
+    this.#root = root;
+    this.#settings = settings;
+    this.#emit = emit;
+    this.#launcher = launcher;
+    this.#core = core;
+    this.#net = new Net({
+      head: (id, status, type, retryAfter) =>
+        this.#input({ type: 'http_head', request: id, status, content_type: type, retry_after: retryAfter }),
+      body: (id, bytes) => this.#apply(this.#core.body(id, bytes)),
+      end: (id) => this.#input({ type: 'http_end', request: id }),
+      failed: (id, reason) => this.#input({ type: 'http_failed', request: id, reason }),
+    });
+  }
+
+  async start() {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    this.#root.adoptedStyleSheets = [...this.#root.adoptedStyleSheets, sheet];
+    const inline = !this.#launcher;
+    this.#view = new View(this.#root, {
+      title: String(this.#settings.title ?? 'Chat'),
+      placeholder: String(this.#settings.placeholder ?? 'Type a message\u2026'),
+      inline,
+    }, {
+      send: (text) => this.send(text),
+      stop: () => this.stop(),
+      retry: () => this.retry(),
+      newChat: () => { this.newSession(); this.#view.focus(); },
+      pick: (id) => this.openSession(id).then(() => this.#menu(false)),
+      rename: (id, title) => this.renameSession(id, title),
+      remove: (id) => this.deleteSession(id),
+      exportOne: (id) => this.#download(id),
+      importFile: (file) => file.text().then((text) => this.importSession(text)).catch((e) => this.#view.notice(String(e.message ?? e))),
+      close: () => this.close(),
+      menu: () => this.#menu(!this.#menuOpen),
+      relist: () => this.#relist(),
+    });
+    this.#view.panel.hidden = !inline;
+    this.#view.panel.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !inline) this.close();
+    });
+    for (const problem of this.#keyProblems()) this.#view.notice(problem);
+
+    this.#store = new Store(this.#core, String(this.#settings.storage ?? 'confab'), {
+      notice: (text) => this.#view.notice(text),
+      changed: (ids) => this.#changed(ids),
+      merged: (id, bytes) => { if (id === this.#id) this.#changed([id], bytes); },
+    });
+    await this.#store.open();
+    const newest = this.#store.list()[0];
+    if (!newest || !this.#openStored(newest.id)) this.#openNew();
+  }
+
+  // ---- the public API (the loader forwards the page's calls here) ----------------------
+
+  open() {
+    if (!this.#launcher) return;
+    this.#view.panel.hidden = false;
+    this.#launcher.setAttribute('aria-expanded', 'true');
+    this.#view.focus();
+  }
+
+  close() {
+    if (!this.#launcher) return;
+    this.#view.panel.hidden = true;
+    this.#launcher.setAttribute('aria-expanded', 'false');
+    this.#launcher.focus();
+  }
+
+  send(/** @type {string} */ text) {
+    this.#view.clearErrors();
+    this.#input({ type: 'user_sent', text: String(text) });
+  }
+
+  stop() { this.#input({ type: 'user_stopped' }); }
+
+  retry() {
+    this.#view.clearErrors();
+    const effects = this.#core.handle({ type: 'user_retried' });
+    this.#view.reset(this.#messages());
+    this.#opened.clear();
+    this.#apply(effects);
+  }
+
+  newSession() {
+    if (this.#busy) this.stop();
+    if (this.#messages().length) this.#openNew();
+    this.#relist();
+    return this.#id;
+  }
+
+  sessions() {
+    const list = this.#store.list();
+    if (!list.some((s) => s.id === this.#id))
+      list.unshift({ id: this.#id, title: this.#title(), created_ms: Date.now(), updated_ms: Date.now(), count: 0 });
+    return list;
+  }
+
+  async openSession(/** @type {string} */ id) {
+    if (id === this.#id) return;
+    if (this.#busy) this.stop();
+    await this.#store.refresh();
+    if (!this.#openStored(id)) throw new Error('There is no readable conversation ' + JSON.stringify(id) + '.');
+    this.#relist();
+  }
+
+  renameSession(/** @type {string} */ id, /** @type {string} */ title) {
+    const bytes = this.#bytesOf(id);
+    if (bytes === null) throw new Error('There is no conversation ' + JSON.stringify(id) + '.');
+    const result = this.#core.rewrite({ bytes, title: String(title) });
+    if (!result.ok || !result.bytes) {
+      this.#view.notice('Could not rename the conversation: ' + result.error);
+      return;
+    }
+    this.#store.save(id, result.bytes);
+    if (id === this.#id) this.#lastBytes = result.bytes;
+    this.#relist();
+  }
+
+  deleteSession(/** @type {string} */ id) {
+    const bytes = this.#bytesOf(id);
+    if (bytes === null) return;
+    const name = (() => { try { return JSON.parse(bytes).title || 'New chat'; } catch { return 'New chat'; } })();
+    if (id === this.#id && this.#busy) this.stop();
+    this.#store.remove(id);
+    if (id === this.#id) {
+      const next = this.#store.list()[0];
+      if (!next || !this.#openStored(next.id)) this.#openNew();
+    }
+    this.#relist();
+    this.#view.notice('Deleted \u201c' + name + '\u201d.', {
+      label: 'Undo',
+      run: () => { this.#store.save(id, bytes); this.#relist(); },
+    }, 15000);
+  }
+
+  /** The session file's bytes (the current session's newest state). */
+  exportSession(/** @type {string=} */ id) {
+    const bytes = this.#bytesOf(id ?? this.#id);
+    if (bytes === null) throw new Error('There is no conversation ' + JSON.stringify(id) + '.');
+    return bytes;
+  }
+
+  /** Stores a session file and opens it; returns its id (a new one if that id holds another session). */
+  importSession(/** @type {string} */ json) {
+    const checked = this.#core.check(String(json));
+    if (!checked.ok || !checked.session) throw new Error('This file is not a Confab conversation (' + checked.error + ').');
+    let bytes = String(json);
+    let id = String(checked.session.id ?? '').replace(/[^A-Za-z0-9_.-]/g, '_');
+    const existing = id ? this.#bytesOf(id) : null;
+    if (!id || (existing !== null && existing !== bytes) || id !== checked.session.id) {
+      if (!id || existing !== null) id = newId();
+      const rewritten = this.#core.rewrite({ bytes, id });
+      if (!rewritten.ok || !rewritten.bytes) throw new Error('This file could not be imported (' + rewritten.error + ').');
+      bytes = rewritten.bytes;
+    }
+    if (this.#busy) this.stop();
+    this.#store.save(id, bytes);
+    this.#openStored(id);
+    this.#relist();
+    return id;
+  }
+
+  /** Registers a host-page tool; the core checks its schema and every call's arguments. */
+  tool(/** @type {Tool['def']} */ def, /** @type {Tool['handler']} */ handler) {
+    this.#tools.set(String(def?.name), { def, handler });
+    if (this.#id && !this.#busy) this.#reopen(this.#currentBytes());
+    else this.#reopenAfterTurn = true;
+  }
+
+  seedTool(/** @type {Tool} */ tool) { this.#tools.set(String(tool.def?.name), tool); }
+
+  /** Changes settings (headers, model, ...) for the next request. */
+  set(/** @type {Settings} */ changes) {
+    Object.assign(this.#settings, changes);
+    if (this.#busy) this.#reopenAfterTurn = true;
+    else this.#reopen(this.#currentBytes());
+  }
+
+  get currentSession() { return this.#id; }
+  get busy() { return this.#busy; }
+
+  // ---- the core's effects ----------------------------------------------------------------
+
+  #input(/** @type {Record<string, any>} */ input) {
+    this.#apply(this.#core.handle(input));
+  }
+
+  #apply(/** @type {Array<Record<string, any>>} */ effects) {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'start_request':
+          this.#setBusy(true);
+          this.#net.start(effect.id, effect.url, effect.headers, effect.body);
+          break;
+        case 'cancel_request': this.#net.cancel(effect.id); break;
+        case 'start_timer':
+          this.#timers.set(effect.id, setTimeout(() => {
+            this.#timers.delete(effect.id);
+            this.#input({ type: 'timer_fired', timer: effect.id });
+          }, effect.delay_ms));
+          break;
+        case 'cancel_timer':
+          clearTimeout(this.#timers.get(effect.id));
+          this.#timers.delete(effect.id);
+          break;
+        case 'run_tool': this.#runTool(effect); break;
+        case 'save_session':
+          this.#lastBytes = effect.bytes;
+          this.#store.save(effect.key, effect.bytes);
+          break;
+        case 'show_message': this.#showMessage(effect.index, effect.message); break;
+        case 'show_delta':
+          this.#view.delta(effect.index, effect.delta);
+          this.#emit('delta', { index: effect.index, ...effect.delta });
+          break;
+        case 'show_error':
+          this.#view.error(effect.text, effect.can_retry);
+          this.#emit('error', { text: effect.text, canRetry: effect.can_retry });
+          break;
+        case 'turn_finished': this.#turnFinished(effect); break;
+      }
+    }
+  }
+
+  #showMessage(/** @type {number} */ index, /** @type {Record<string, any>} */ message) {
+    this.#view.message(index, message);
+    if (message.role === 'assistant' && !this.#opened.has(index)) {
+      this.#opened.add(index);  // opened: it streams now, and its next show_message finishes it
+      return;
+    }
+    this.#emit('message', message);
+  }
+
+  #turnFinished(/** @type {Record<string, any>} */ effect) {
+    this.#opened.clear();
+    this.#setBusy(false);
+    const p = this.#settings;
+    const priced = [p.priceInput, p.priceOutput, p.priceRequest].some((v) => Number(v) > 0);
+    this.#view.finished(effect, priced);
+    this.#emit('turn_end', { status: effect.status, reason: effect.reason, cost: effect.cost, tokens: effect.tokens,
+      sessionCost: effect.session_cost });
+    this.#relist();
+    if (this.#reopenAfterTurn) {
+      this.#reopenAfterTurn = false;
+      this.#changed([this.#id]);
+    }
+  }
+
+  async #runTool(/** @type {Record<string, any>} */ call) {
+    this.#emit('tool_call', { id: call.call_id, name: call.name, arguments: call.arguments });
+    const tool = this.#tools.get(call.name);
+    let ok = true;
+    let result = '';
+    try {
+      if (!tool) throw new Error('this page has no handler for it');
+      const value = await tool.handler(call.arguments);
+      result = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+    } catch (error) {
+      ok = false;
+      result = error instanceof Error ? error.message : String(error);
+    }
+    this.#input({ type: 'tool_finished', call_id: call.call_id, ok, result });
+  }
+
+  #setBusy(/** @type {boolean} */ on) {
+    this.#busy = on;
+    this.#view.busy(on);
+  }
+
+  // ---- sessions ---------------------------------------------------------------------------
+
+  /** Opens a stored session; false (with a notice) when its file cannot be read. */
+  #openStored(/** @type {string} */ id) {
+    const bytes = this.#store.read(id);
+    if (bytes === null) return false;
+    return this.#reopen(bytes, id);
+  }
+
+  #openNew() {
+    this.#reopen(null, newId());
+  }
+
+  /** Opens the core on `bytes` (null: a new session) with the current settings and tools. */
+  #reopen(/** @type {string | null} */ bytes, id = this.#id) {
+    this.#cancelAll();
+    const s = this.#settings;
+    const number = (/** @type {any} */ v) => (v === undefined || v === null || v === '' ? undefined : Number(v));
+    const integer = (/** @type {any} */ v) => { const n = number(v); return n === undefined ? undefined : Math.round(n); };
+    const result = this.#core.open({
+      bytes,
+      id,
+      created_ms: Date.now(),
+      settings: clean({
+        endpoint: chatUrl(String(s.endpoint ?? '/v1'), s.base),
+        model: String(s.model ?? ''),
+        system_prompt: s.systemPrompt === undefined ? undefined : String(s.systemPrompt),
+        temperature: number(s.temperature),
+        max_tokens: integer(s.maxTokens),
+        context_window: integer(s.contextWindow),
+      }),
+      config: clean({
+        session_key: id,
+        message_id_prefix: this.#prefix,
+        seed: Math.floor(Math.random() * 2 ** 32),
+        headers: this.#headers(id),
+        tool_timeout_ms: integer(s.toolTimeoutMs),
+        first_byte_timeout_ms: integer(s.firstByteTimeoutMs),
+        idle_timeout_ms: integer(s.idleTimeoutMs),
+        max_attempts: integer(s.maxAttempts),
+        session_cap_usd: number(s.sessionCap),
+        pricing: {
+          input_per_million: number(s.priceInput) ?? 0,
+          output_per_million: number(s.priceOutput) ?? 0,
+          per_request: number(s.priceRequest) ?? 0,
+          per_request_billing: Number(s.priceRequest) > 0,
+        },
+      }),
+      tools: [...this.#tools.values()].map((t) => t.def),
+    });
+    if (!result.ok || !result.session) {
+      this.#view.notice('One saved conversation could not be opened because its file is damaged (' + result.error +
+        '). It was left as it is; your other conversations are fine.');
+      return false;
+    }
+    for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
+    this.#id = result.session.id || id;
+    this.#lastBytes = bytes ?? '';
+    this.#busy = false;
+    this.#view.busy(false);
+    this.#opened.clear();
+    this.#view.reset(result.session.messages ?? []);
+    return true;
+  }
+
+  /** Another tab changed sessions: refresh the list, and the open session when idle. */
+  #changed(/** @type {string[]} */ ids, /** @type {string=} */ merged) {
+    this.#relist();
+    if (!ids.includes(this.#id)) return;
+    if (this.#busy) {
+      this.#reopenAfterTurn = true;
+      return;
+    }
+    const bytes = merged ?? this.#store.read(this.#id);
+    if (bytes !== null && bytes !== this.#lastBytes) this.#reopen(bytes);
+  }
+
+  #cancelAll() {
+    this.#net.cancelAll();
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #messages() {
+    return /** @type {any[]} */ (this.#core.session()?.session?.messages ?? []);
+  }
+
+  #title() { return String(this.#core.session()?.session?.title ?? ''); }
+
+  #currentBytes() {
+    return this.#store.read(this.#id) ?? (this.#messages().length ? JSON.stringify(this.#core.session().session) : null);
+  }
+
+  #bytesOf(/** @type {string} */ id) {
+    if (id === this.#id) return this.#currentBytes() ?? JSON.stringify(this.#core.session().session);
+    return this.#store.read(id);
+  }
+
+  #relist() {
+    if (!this.#view) return;
+    this.#view.sessions(this.sessions(), this.#id);
+  }
+
+  #menu(/** @type {boolean} */ open) {
+    this.#menuOpen = open;
+    if (open) this.#relist();
+    this.#view.toggleMenu(open);
+  }
+
+  #download(/** @type {string} */ id) {
+    const bytes = this.exportSession(id);
+    let title = 'conversation';
+    try { title = JSON.parse(bytes).title || title; } catch { /* keep the default */ }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([bytes], { type: 'application/json' }));
+    a.download = title.replace(/[^\p{L}\p{N} _-]+/gu, '').trim().slice(0, 60) + '.json';
+    this.#root.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+
+  // ---- settings ---------------------------------------------------------------------------
+
+  /** The request headers: the page's own, the session id for the relay, and a key where allowed. */
+  #headers(/** @type {string} */ id) {
+    const s = this.#settings;
+    /** @type {Array<[string, string]>} */
+    const headers = [];
+    let extra = s.headers ?? {};
+    if (typeof extra === 'string') {
+      try { extra = JSON.parse(extra); } catch { extra = {}; }
+    }
+    for (const [name, value] of Object.entries(extra)) headers.push([String(name), String(value)]);
+    headers.push(['X-Confab-Session', id]);
+    if (s.apiKey && this.#keyAllowed()) headers.push(['Authorization', 'Bearer ' + s.apiKey]);
+    return headers;
+  }
+
+  #keyAllowed() {
+    const s = this.#settings;
+    const optIn = s.dangerouslyAllowApiKeyInBrowser === true || s.dangerouslyAllowApiKeyInBrowser === 'true';
+    return optIn || isLoopback(chatUrl(String(s.endpoint ?? '/v1'), s.base));
+  }
+
+  #keyProblems() {
+    if (!this.#settings.apiKey) return [];
+    if (this.#keyAllowed()) {
+      console.warn('confab: an API key is set in the page. Anyone who opens this page can read it; use it for local ' +
+        'development only, and keep keys in `confab serve` for a real site.');
+      return [];
+    }
+    console.error('confab: apiKey refused: the endpoint is not on this computer (loopback). Keep the key in ' +
+      '`confab serve`, or set dangerouslyAllowApiKeyInBrowser: true if you really mean to publish it.');
+    return ['This chat is set up with an API key that was refused for safety; it will talk to the server without it.'];
+  }
+}
+
+/** The chat-completions URL: a base (…/v1) gets /chat/completions; relative URLs resolve against the script. */
+function chatUrl(/** @type {string} */ endpoint, /** @type {any} */ base) {
+  const url = new URL(endpoint, base ?? location.href);
+  if (!url.pathname.endsWith('/chat/completions')) url.pathname = url.pathname.replace(/\/+$/, '') + '/chat/completions';
+  return url.href;
+}
+
+function isLoopback(/** @type {string} */ url) {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+function newId() { return 's' + Date.now().toString(36) + random(4); }
+
+function random(/** @type {number} */ n) {
+  return Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b % 36).toString(36)).join('');
+}
+
+/** The object without its undefined members (JSON would drop them anyway; this keeps intent visible). */
+function clean(/** @type {Record<string, any>} */ o) {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
