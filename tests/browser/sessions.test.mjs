@@ -1,0 +1,300 @@
+// Sessions that survive: a reload, a browser restart, several sessions (new, switch, rename,
+// delete with undo), export then import, two tabs writing at once, and storage that fails
+// (blocked IndexedDB, a full quota, a damaged file) with a plain notice while the chat goes on.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { launch, startSite, stopAll, openWidget, sendMessage, recordEvents, waitForTurns, shownMessages } from './helpers.mjs';
+
+let browser, site;
+before(async () => {
+  site = await startSite();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+/** Sends `text` and waits for the reply's turn to end. */
+async function chat(page, text) {
+  const done = page.evaluate(() => new Promise((r) => { const off = window.Confab.widget.on('turn_end', (d) => { off(); r(d); }); }));
+  await sendMessage(page, text);
+  return done;
+}
+
+/** Every session file IndexedDB holds for the widget: {path: text}. */
+function storedFiles(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('/confab');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const out = {};
+      if (!db.objectStoreNames.contains('FILE_DATA')) return resolve(out);
+      const store = db.transaction('FILE_DATA').objectStore('FILE_DATA');
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) { db.close(); return resolve(out); }
+        if (c.value.contents) out[c.key] = new TextDecoder().decode(c.value.contents);
+        c.continue();
+      };
+    };
+  }));
+}
+
+/** Waits until IndexedDB holds `text` (a flush is debounced). */
+async function waitStored(page, text) {
+  for (let i = 0; i < 100; i++) {
+    if (Object.values(await storedFiles(page)).some((t) => t.includes(text))) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('never stored: ' + text);
+}
+
+const texts = async (page) => (await shownMessages(page)).map((m) => m.text);
+
+test('sessions: a reload keeps the conversation', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'remember the tent');
+  const before = await texts(page);
+  await waitStored(page, 'remember the tent');
+  await page.reload();
+  await openWidget(page);
+  await page.locator('confab-chat .msg.assistant').first().waitFor();
+  assert.deepEqual(await texts(page), before);
+  await context.close();
+});
+
+test('sessions: closing and restarting the browser keeps the conversation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'confab-profile-'));
+  const options = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] };
+  try {
+    let context = await chromium.launchPersistentContext(dir, options);
+    let page = await context.newPage();
+    await page.goto(site.pages.url + '/host.html');
+    await openWidget(page);
+    await chat(page, 'survive a restart');
+    const before = await texts(page);
+    await waitStored(page, 'survive a restart');
+    await context.close();
+
+    context = await chromium.launchPersistentContext(dir, options);
+    page = await context.newPage();
+    await page.goto(site.pages.url + '/host.html');
+    await openWidget(page);
+    await page.locator('confab-chat .msg.assistant').first().waitFor();
+    assert.deepEqual(await texts(page), before);
+    await context.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sessions: new chat, switch, rename, delete with undo', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'first conversation');
+  await page.getByRole('button', { name: 'New chat' }).click();
+  assert.equal(await page.locator('confab-chat .msg').count(), 0);
+  await chat(page, 'second conversation');
+
+  await page.getByRole('button', { name: 'Conversations' }).click();
+  const items = page.locator('confab-chat .sessions li');
+  await assert.doesNotReject(items.nth(1).waitFor());
+  assert.deepEqual(await items.locator('.pick').allTextContents(), ['second conversation', 'first conversation']);
+
+  await page.getByRole('button', { name: 'Open first conversation' }).click();
+  await page.waitForFunction(() => document.querySelector('confab-chat').shadowRoot.querySelector('.msg.user .body')?.textContent === 'first conversation');
+
+  await page.getByRole('button', { name: 'Conversations' }).click();
+  await page.getByRole('button', { name: 'Rename first conversation' }).click();
+  const name = page.getByRole('textbox', { name: 'New name for first conversation' });
+  await name.fill('Tents');
+  await name.press('Enter');
+  await page.getByRole('button', { name: 'Open Tents' }).waitFor();
+  const list = await page.evaluate(() => window.Confab.widget.sessions());
+  assert.deepEqual(list.map((s) => s.title).sort(), ['Tents', 'second conversation']);
+
+  await page.getByRole('button', { name: 'Delete second conversation' }).click();
+  await page.getByRole('button', { name: 'Open second conversation' }).waitFor({ state: 'detached' });
+  assert.deepEqual((await page.evaluate(() => window.Confab.widget.sessions())).map((s) => s.title), ['Tents']);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await page.getByRole('button', { name: 'Open second conversation' }).waitFor();
+  assert.deepEqual((await page.evaluate(() => window.Confab.widget.sessions())).map((s) => s.title).sort(),
+    ['Tents', 'second conversation']);
+  await context.close();
+});
+
+test('sessions: export then import gives the same session, through the API and through files', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'export me');
+  const { id, exported } = await page.evaluate(async () => {
+    const c = window.Confab.widget;
+    const id = (await c.sessions())[0].id;
+    return { id, exported: await c.exportSession(id) };
+  });
+  const session = JSON.parse(exported);
+  assert.equal(session.format, 'confab.session');
+  assert.equal(session.messages.length, 2);
+
+  // Through the API: delete it, import the file, export again.
+  const again = await page.evaluate(async ({ id, exported }) => {
+    const c = window.Confab.widget;
+    await c.deleteSession(id);
+    const imported = await c.importSession(exported);
+    return { imported, bytes: await c.exportSession(imported) };
+  }, { id, exported });
+  assert.equal(again.imported, id);
+  assert.deepEqual(JSON.parse(again.bytes), session);
+
+  // Through the menu: the Export button downloads the file; after deleting the session, the
+  // Import button reads it back.
+  await page.getByRole('button', { name: 'Conversations' }).click();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export export me' }).click()]);
+  const file = readFileSync(await download.path(), 'utf8');
+  assert.deepEqual(JSON.parse(file), session);
+  assert.equal(download.suggestedFilename(), 'export me.json');
+  await page.getByRole('button', { name: 'Delete export me' }).click();
+  await page.getByRole('button', { name: 'Open export me' }).waitFor({ state: 'detached' });
+  await page.locator('confab-chat input[type=file]').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from(file) });
+  await page.getByRole('button', { name: 'Open export me' }).waitFor();
+  assert.deepEqual(JSON.parse(await page.evaluate((id) => window.Confab.widget.exportSession(id), id)), session);
+  assert.equal((await texts(page))[0], 'export me');
+
+  // Another file with the id of a session that is there becomes a copy with an id of its own.
+  const changed = JSON.stringify({ ...session, title: 'a changed copy' });
+  const copy = await page.evaluate(async (json) => JSON.parse(await window.Confab.widget.exportSession(
+    await window.Confab.widget.importSession(json))), changed);
+  assert.notEqual(copy.id, session.id);
+  assert.deepEqual({ ...copy, id: session.id }, { ...session, title: 'a changed copy' });
+  assert.deepEqual(JSON.parse(await page.evaluate((id) => window.Confab.widget.exportSession(id), id)), session);
+
+  // A file that is not a session is refused with its reason, and nothing changes.
+  const refused = await page.evaluate(() => window.Confab.widget.importSession('{"format":"other"}').then(() => '', (e) => e.message));
+  assert.match(refused, /not a Confab conversation \(format: expected "confab.session"\)/);
+  await context.close();
+});
+
+test('sessions: two tabs never lose each other\'s messages', async () => {
+  const context = await browser.newContext();
+  const a = await context.newPage();
+  await a.goto(site.pages.url + '/host.html');
+  await openWidget(a);
+  await chat(a, 'from tab A');
+  await waitStored(a, 'from tab A');
+
+  const b = await context.newPage();
+  await b.goto(site.pages.url + '/host.html');
+  await openWidget(b);
+  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  assert.equal((await texts(b))[0], 'from tab A');
+  await chat(b, 'from tab B');
+  // Tab A hears of it and shows it without a reload.
+  await a.waitForFunction(() => [...document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg.user .body')].some((m) => m.textContent === 'from tab B'));
+
+  // Both at once, in the same session: each tab re-reads before it writes.
+  await Promise.all([chat(a, 'A at the same time'), chat(b, 'B at the same time')]);
+  await waitStored(a, 'A at the same time');
+  await waitStored(a, 'B at the same time');
+  const c = await context.newPage();
+  await c.goto(site.pages.url + '/host.html');
+  await openWidget(c);
+  await c.locator('confab-chat .msg.assistant').first().waitFor();
+  const users = (await shownMessages(c)).filter((m) => m.role === 'user').map((m) => m.text).sort();
+  assert.deepEqual(users, ['A at the same time', 'B at the same time', 'from tab A', 'from tab B']);
+  assert.equal((await shownMessages(c)).length, 8);
+  await context.close();
+});
+
+test('sessions: blocked IndexedDB: a plain notice, and the chat works in memory', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    IDBFactory.prototype.open = () => { throw new DOMException('The user denied permission to access the database.', 'SecurityError'); };
+  });
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const notice = page.locator('confab-chat .notice');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /not letting the chat save conversations .* keep chatting/);
+  const turn = await chat(page, 'works without storage');
+  assert.equal(turn.status, 'done');
+  assert.match((await texts(page)).at(-1), /You said: works without storage/);
+  await context.close();
+});
+
+test('sessions: a full quota: a plain notice, the chat goes on, other sessions stay', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (...args) {
+      if (window.__full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'saved before the disk filled');
+  await waitStored(page, 'saved before the disk filled');
+  await page.evaluate(() => { window.__full = true; });
+  await page.getByRole('button', { name: 'New chat' }).click();
+  const turn = await chat(page, 'not saved');
+  assert.equal(turn.status, 'done');
+  const notice = page.locator('confab-chat .notice');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /storage for this site is full/);
+  assert.match((await texts(page)).at(-1), /You said: not saved/);
+  const stored = Object.values(await storedFiles(page)).join('\n');
+  assert.ok(stored.includes('saved before the disk filled'));
+  await context.close();
+});
+
+test('sessions: a damaged file: a plain notice, left as it is, the others open', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'a healthy conversation');
+  await waitStored(page, 'a healthy conversation');
+  // Write a damaged session file into the store, as a crash or another program might leave it.
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('/confab');
+    open.onsuccess = () => {
+      const db = open.result;
+      const store = db.transaction('FILE_DATA', 'readwrite').objectStore('FILE_DATA');
+      const all = store.getAll();
+      all.onsuccess = () => {
+        const file = all.result.find((v) => v.contents);
+        store.put({ timestamp: new Date(Date.now() + 60000), mode: file.mode, contents: new TextEncoder().encode('{"format":"confab.session","version":1,"messages":[{"role":"robot"}]}') }, '/confab/sbroken.json');
+        store.transaction.oncomplete = () => { db.close(); resolve(); };
+      };
+    };
+    open.onerror = () => reject(open.error);
+  }));
+  await page.reload();
+  await openWidget(page);
+  const notice = page.locator('confab-chat .notice');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /could not be opened because its file is damaged \(messages\[0\]\.role: unknown role "robot"\)/);
+  await page.locator('confab-chat .msg.assistant').first().waitFor();
+  assert.equal((await texts(page))[0], 'a healthy conversation');
+  await chat(page, 'still chatting');
+  assert.match((await texts(page)).at(-1), /You said: still chatting/);
+  assert.ok(Object.keys(await storedFiles(page)).includes('/confab/sbroken.json'), 'the damaged file is left as it is');
+  await context.close();
+});
