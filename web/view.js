@@ -30,6 +30,8 @@ export class View {
   #shown = new Map();
   /** @type {Set<number>} */
   #dirty = new Set();
+  /** @type {Map<string, string>} tool call id -> its result, for call lines drawn later */
+  #results = new Map();
   #frame = 0;
   panel; log; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
 
@@ -114,6 +116,7 @@ export class View {
   reset(/** @type {Message[]} */ messages) {
     this.#shown.clear();
     this.#dirty.clear();
+    this.#results.clear();
     this.log.replaceChildren();
     messages.forEach((m, i) => this.message(i, m));
     if (!messages.length) this.#empty();
@@ -329,9 +332,15 @@ export class View {
     const name = call.function?.name ?? '';
     /** @type {HTMLElement} */ (line.querySelector('summary')).textContent = 'Tool call: ' + name;
     /** @type {HTMLElement} */ (line.querySelector('.arguments')).textContent = pretty(call.function?.arguments ?? '');
+    const result = this.#results.get(id);
+    if (result !== undefined) {
+      /** @type {HTMLElement} */ (line.querySelector('.result')).textContent = pretty(result);
+      line.classList.toggle('failed', /^\{"error":/.test(result));
+    }
   }
 
   #toolResult(/** @type {Message} */ message) {
+    this.#results.set(String(message.tool_call_id ?? ''), message.content ?? '');
     for (const line of this.log.querySelectorAll('.call')) {
       if (!(line instanceof HTMLElement) || line.dataset.callId !== String(message.tool_call_id ?? '')) continue;
       const result = /** @type {HTMLElement} */ (line.querySelector('.result'));

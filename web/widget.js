@@ -229,7 +229,7 @@ class Widget {
   /** Registers a host-page tool; the core checks its schema and every call's arguments. */
   tool(/** @type {Tool['def']} */ def, /** @type {Tool['handler']} */ handler) {
     this.#tools.set(String(def?.name), { def, handler });
-    if (this.#id && !this.#busy) this.#reopen(this.#currentBytes());
+    if (this.#id && !this.#busy) this.#reopen(this.#currentBytes(), this.#id, false);
     else this.#reopenAfterTurn = true;
   }
 
@@ -239,7 +239,7 @@ class Widget {
   set(/** @type {Settings} */ changes) {
     Object.assign(this.#settings, changes);
     if (this.#busy) this.#reopenAfterTurn = true;
-    else this.#reopen(this.#currentBytes());
+    else this.#reopen(this.#currentBytes(), this.#id, false);
   }
 
   get currentSession() { return this.#id; }
@@ -346,8 +346,11 @@ class Widget {
     this.#reopen(null, newId());
   }
 
-  /** Opens the core on `bytes` (null: a new session) with the current settings and tools. */
-  #reopen(/** @type {string | null} */ bytes, id = this.#id) {
+  /**
+   * Opens the core on `bytes` (null: a new session) with the current settings and tools;
+   * `render` false keeps what the log shows (the same session, other settings).
+   */
+  #reopen(/** @type {string | null} */ bytes, id = this.#id, render = true) {
     this.#cancelAll();
     const s = this.#settings;
     const number = (/** @type {any} */ v) => (v === undefined || v === null || v === '' ? undefined : Number(v));
@@ -373,6 +376,7 @@ class Widget {
         first_byte_timeout_ms: integer(s.firstByteTimeoutMs),
         idle_timeout_ms: integer(s.idleTimeoutMs),
         max_attempts: integer(s.maxAttempts),
+        max_tool_rounds: integer(s.maxToolRounds),
         session_cap_usd: number(s.sessionCap),
         pricing: {
           input_per_million: number(s.priceInput) ?? 0,
@@ -394,7 +398,7 @@ class Widget {
     this.#busy = false;
     this.#view.busy(false);
     this.#opened.clear();
-    this.#view.reset(result.session.messages ?? []);
+    if (render) this.#view.reset(result.session.messages ?? []);
     return true;
   }
 

@@ -5,10 +5,10 @@
 // the real binary whenever CONFAB_BIN names one that has `serve` (helpers.mjs).
 import { createServer } from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { join, extname, basename, resolve } from 'node:path';
+import { join, extname, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
-const options = { port: 0, static: null, replay: [], faults: false, allowOrigin: [], pace: 0 };
+const options = { port: 0, static: null, replay: [], faults: false, allowOrigin: [], pace: 20 };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--port') options.port = Number(args[++i]);
@@ -18,7 +18,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--allow-origin') options.allowOrigin.push(args[++i]);
   else if (a === '--demo-pace') options.pace = Number(args[++i]);
 }
-let nextReplay = 0;
+let nextReplay = 0;  // --replay: each request gets the next file, then the first again
 const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
   '.json': 'application/json', '.css': 'text/css' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,12 +62,15 @@ const server = createServer(async (req, res) => {
   res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":{"message":"not found"}}');
 });
 
+// X-Confab-Fault, as docs/relay.md specifies it: "drop-after=BYTES,status=429;retry-after=1,...".
 function fault(req) {
   if (!options.faults) return {};
   const f = {};
-  for (const part of String(req.headers['x-confab-fault'] ?? '').split(';')) {
-    const [k, v] = part.split('=').map((s) => s?.trim());
-    if (k) f[k] = v;
+  for (const item of String(req.headers['x-confab-fault'] ?? '').split(',')) {
+    for (const part of item.split(';')) {
+      const [k, v] = part.split('=').map((s) => s?.trim());
+      if (k) f[k] = v;
+    }
   }
   return f;
 }
@@ -78,27 +81,27 @@ async function chat(req, res, request) {
     const headers = { 'Content-Type': 'application/json' };
     if (f['retry-after']) headers['Retry-After'] = f['retry-after'];
     res.writeHead(Number(f.status), headers);
-    res.end(JSON.stringify({ error: { message: `Fault injected: status ${f.status}`, type: 'relay_error' } }));
+    res.end(JSON.stringify({ error: { message: `fault injected by X-Confab-Fault: HTTP ${f.status}`, type: 'relay_fault', code: 'fault' } }));
     return;
   }
-  let bytes;
-  const byName = options.replay.find((p) => basename(p, '.sse') === request.model);
-  if (options.replay.length) {
-    bytes = readFileSync(byName ?? options.replay[nextReplay++ % options.replay.length]);
-  } else {
-    bytes = Buffer.from(demo(request));
-  }
+  const bytes = options.replay.length ? readFileSync(options.replay[nextReplay++ % options.replay.length]) : Buffer.from(demo(request));
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
-  const pace = Number(f.slow ?? options.pace ?? 0);
-  const events = bytes.toString('latin1').split(/(?<=\n\n)/);
+  const pace = Number(f.slow ?? (options.replay.length ? 0 : options.pace));
+  // Events end with a blank line; corrupt-event=N breaks the Nth one's JSON (1-based).
+  const events = bytes.toString('latin1').split(/(?<=\n\n|\r\n\r\n)/);
   let sent = 0;
-  for (const event of events) {
+  for (let i = 0; i < events.length; i++) {
     if (res.destroyed) return;
-    if (f['drop-after'] !== undefined && sent >= Number(f['drop-after'])) { res.socket.destroy(); return; }
-    if (f['stall-after'] !== undefined && sent >= Number(f['stall-after'])) return;  // never ends
-    const text = f['corrupt-event'] !== undefined && sent === Number(f['corrupt-event']) ? 'data: {not json\n\n' : event;
-    res.write(Buffer.from(text, 'latin1'));
-    sent++;
+    let piece = Buffer.from(events[i], 'latin1');
+    if (f['corrupt-event'] !== undefined && i + 1 === Number(f['corrupt-event'])) piece = Buffer.from(events[i].replace('{', '#'), 'latin1');
+    for (const limit of ['drop-after', 'stall-after']) {
+      if (f[limit] === undefined || sent + piece.length <= Number(f[limit])) continue;
+      res.write(piece.subarray(0, Number(f[limit]) - sent));
+      if (limit === 'drop-after') res.socket.destroy();
+      return;  // stall: nothing more until the client leaves
+    }
+    res.write(piece);
+    sent += piece.length;
     if (pace) await sleep(pace);
   }
   res.end();

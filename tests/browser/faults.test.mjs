@@ -1,0 +1,122 @@
+// Stop and failures: stop keeps the partial reply; a dropped stream, a 429 with Retry-After
+// and a 500 each end with the right message and a retry that works (faults from the relay's
+// X-Confab-Fault header, which the widget's `headers` setting adds).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, startSite, stopAll, openWidget, sendMessage, shownMessages } from './helpers.mjs';
+
+let browser, site;
+before(async () => {
+  site = await startSite(['--faults', '--demo-pace', '40']);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+async function page() {
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  await p.goto(site.pages.url + '/host.html');
+  await openWidget(p);
+  await p.evaluate(() => {
+    window.__events = [];
+    for (const name of ['message', 'error', 'turn_end']) window.Confab.widget.on(name, (detail) => window.__events.push({ name, detail }));
+  });
+  return p;
+}
+
+const turnEnd = (p) => p.evaluate(() => new Promise((r) => { const off = window.Confab.widget.on('turn_end', (d) => { off(); r(d); }); }));
+const fault = (p, value) => p.evaluate((v) => window.Confab.widget.set({ headers: v ? { 'X-Confab-Fault': v } : {} }), value);
+const events = (p, name) => p.evaluate((n) => window.__events.filter((e) => e.name === n).map((e) => e.detail), name);
+
+/** Clears the fault, presses the error's Retry button, and checks a whole reply replaces the broken one. */
+async function retryWorks(p) {
+  await fault(p, null);
+  const done = turnEnd(p);
+  await p.getByRole('button', { name: 'Retry the reply' }).click();
+  assert.equal((await done).status, 'done');
+  const shown = await shownMessages(p);
+  assert.equal(shown.filter((m) => m.role === 'assistant').length, 1, 'the broken reply was replaced');
+  assert.equal(await p.locator('confab-chat .error').count(), 0);
+  assert.equal(await p.locator('confab-chat .msg .incomplete').count(), 0);
+  const last = (await events(p, 'message')).at(-1);
+  assert.equal(last.role, 'assistant');
+  assert.equal(last.finish_reason, 'stop');
+}
+
+test('faults: stop keeps the partial reply, also after a reload', async () => {
+  const p = await page();
+  const done = turnEnd(p);
+  await sendMessage(p, 'a long answer please');
+  const body = p.locator('confab-chat .msg.assistant .body');
+  await p.waitForFunction(() => (document.querySelector('confab-chat').shadowRoot.querySelector('.msg.assistant .body')?.textContent.length ?? 0) > 20);
+  await p.getByRole('button', { name: 'Stop the reply' }).click();
+  const turn = await done;
+  assert.equal(turn.status, 'stopped');
+  const kept = await body.textContent();
+  const message = (await events(p, 'message')).at(-1);
+  assert.equal(message.incomplete, true);
+  assert.equal(message.incomplete_reason, 'stopped');
+  assert.ok(message.content.length > 0);
+  assert.equal(await p.locator('confab-chat .msg.assistant .incomplete').textContent(), 'Stopped');
+  await p.waitForTimeout(300);  // more bytes would have arrived by now had the stream gone on
+  assert.equal(await body.textContent(), kept);
+  await p.reload();
+  await openWidget(p);
+  await p.locator('confab-chat .msg.assistant').waitFor();
+  assert.equal((await shownMessages(p)).at(-1).text, kept);
+  await p.context().close();
+});
+
+test('faults: a dropped stream keeps the partial reply, says so, and retry works', async () => {
+  const p = await page();
+  await fault(p, 'drop-after=700');
+  const done = turnEnd(p);
+  await sendMessage(p, 'drop this one');
+  const turn = await done;
+  assert.equal(turn.status, 'incomplete');
+  const error = p.locator('confab-chat .error');
+  assert.match(await error.textContent(), /^The connection dropped before the reply finished \(.+\)\. The partial reply is kept\./);
+  assert.ok((await shownMessages(p)).at(-1).text.length > 0, 'the partial reply is shown');
+  assert.equal(await p.locator('confab-chat .msg.assistant .incomplete').textContent(), 'Incomplete');
+  await retryWorks(p);
+  await p.context().close();
+});
+
+test('faults: a 429 with Retry-After is waited for, then shown with the relay\'s message, and retry works', async () => {
+  const p = await page();
+  await p.evaluate(() => window.Confab.widget.set({ maxAttempts: 2 }));
+  await fault(p, 'status=429;retry-after=1');
+  const posts = [];
+  p.on('request', (r) => { if (r.method() === 'POST') posts.push(Date.now()); });
+  const done = turnEnd(p);
+  await sendMessage(p, 'rate limit me');
+  const turn = await done;
+  assert.equal(turn.status, 'failed');
+  assert.equal(posts.length, 2, 'one retry, as maxAttempts says');
+  assert.ok(posts[1] - posts[0] >= 950, `the retry waited for Retry-After (${posts[1] - posts[0]} ms)`);
+  const [error] = await events(p, 'error');
+  assert.match(error.text, /fault injected by X-Confab-Fault: HTTP 429/);
+  assert.equal(error.canRetry, true);
+  assert.match(await p.locator('confab-chat .error').textContent(), /HTTP 429/);
+  await retryWorks(p);
+  await p.context().close();
+});
+
+test('faults: a 500 is retried, then shown with the relay\'s message, and retry works', async () => {
+  const p = await page();
+  await p.evaluate(() => window.Confab.widget.set({ maxAttempts: 2 }));
+  await fault(p, 'status=500');
+  const done = turnEnd(p);
+  await sendMessage(p, 'break the server');
+  const turn = await done;
+  assert.equal(turn.status, 'failed');
+  const [error] = await events(p, 'error');
+  assert.match(error.text, /fault injected by X-Confab-Fault: HTTP 500/);
+  assert.equal(error.canRetry, true);
+  assert.equal((await shownMessages(p)).filter((m) => m.role === 'assistant').length, 0);
+  await retryWorks(p);
+  await p.context().close();
+});
