@@ -43,6 +43,10 @@ export async function load(/** @type {URL} */ base) {
  * @returns {{ keys: string[], nodes: Node[] }}
  */
 export function render(into, text, previous) {
+  if (!text) {  // md4w 0.2.7 throws on empty input
+    into.replaceChildren();
+    return { keys: [], nodes: [] };
+  }
   /** @type {Array<string | MdNode>} */
   let blocks;
   try {
