@@ -14,6 +14,7 @@ int replay(const std::vector<std::string_view>& args);
 int tokens(const std::vector<std::string_view>& args);  // tokens_command.cpp
 int trim(const std::vector<std::string_view>& args);    // trim_command.cpp
 int chat(const std::vector<std::string_view>& args);    // chat_command.cpp
+int serve(const std::vector<std::string_view>& args);   // native/serve/serve_command.cpp
 
 // Reads a whole file, or standard input for "-". Empty optional: unreadable, with the
 // reason written to `error`.

@@ -19,6 +19,9 @@ constexpr const char* usage_text =
     "  trim --budget N SESSION     show which messages a request would keep within N tokens\n"
     "  chat --endpoint URL --model M [--session FILE] [--system TEXT] [--tools FILE]\n"
     "                              talk to a model in the terminal (API key from $OPENAI_API_KEY)\n"
+    "  serve [--port N] [--upstream URL --models LIST] [--static DIR]\n"
+    "                              serve the widget and relay chat requests, keeping the API key\n"
+    "                              here; with no --upstream, answer with the offline demo model\n"
     "\n"
     "confab <command> --help shows the options of one command.\n";
 
@@ -37,6 +40,7 @@ int main(int argc, char** argv)
     if (command == "tokens") return confab::cli::tokens(args);
     if (command == "trim") return confab::cli::trim(args);
     if (command == "chat") return confab::cli::chat(args);
+    if (command == "serve") return confab::cli::serve(args);
     std::fprintf(stderr, "confab: unknown command \"%.*s\"\n\n%s", int(command.size()), command.data(), usage_text);
     return 2;
 }

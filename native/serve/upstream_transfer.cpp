@@ -1,0 +1,159 @@
+// native/serve/upstream_transfer.cpp
+#include "native/serve/upstream_transfer.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <string_view>
+
+namespace confab::serve {
+
+namespace {
+
+static_assert(CURL_ERROR_SIZE <= 256);
+
+// A client that reads slower than the provider writes: past this much unsent, the provider
+// is paused (TCP flow control then slows it) instead of the relay holding the whole reply.
+constexpr std::size_t pause_above_bytes = std::size_t{1} << 20;
+
+struct ThreadMulti {
+    CURLM* multi = nullptr;
+    ThreadMulti()
+    {
+        static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+        (void)initialised;
+        multi = curl_multi_init();
+    }
+    ~ThreadMulti() { curl_multi_cleanup(multi); }
+};
+
+CURLM* thread_multi()
+{
+    thread_local ThreadMulti multi;
+    return multi.multi;
+}
+
+std::string_view trim(std::string_view text)
+{
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+    return text;
+}
+
+bool header_is(std::string_view line, std::string_view name)
+{
+    if (line.size() <= name.size() || line[name.size()] != ':') return false;
+    for (std::size_t i = 0; i < name.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+    return true;
+}
+
+} // namespace
+
+UpstreamTransfer::UpstreamTransfer(const UpstreamRequest& request) : request_body_(request.body)
+{
+    multi_ = thread_multi();
+    CURL* easy = curl_easy_init();
+    easy_ = easy;
+    auto* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Accept: text/event-stream, application/json");
+    if (!request.api_key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + request.api_key).c_str());
+    headers_ = headers;
+
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body_.c_str());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request_body_.size()));
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &UpstreamTransfer::on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &UpstreamTransfer::on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
+    // A POST is not repeated by libcurl on a reused connection that turns out dead after the
+    // request was sent; the relay's own retry covers that, before the first byte only.
+    curl_multi_add_handle(static_cast<CURLM*>(multi_), easy);
+}
+
+UpstreamTransfer::~UpstreamTransfer()
+{
+    curl_multi_remove_handle(static_cast<CURLM*>(multi_), static_cast<CURL*>(easy_));
+    curl_easy_cleanup(static_cast<CURL*>(easy_));
+    curl_slist_free_all(static_cast<curl_slist*>(headers_));
+}
+
+std::size_t UpstreamTransfer::on_header(char* data, std::size_t size, std::size_t count, void* user)
+{
+    auto* self = static_cast<UpstreamTransfer*>(user);
+    const std::string_view line(data, size * count);
+    if (line.starts_with("HTTP/")) {
+        // A new status line (after a 100 Continue) starts a new header block.
+        self->content_type_.clear();
+        self->retry_after_.clear();
+    } else if (header_is(line, "content-type")) {
+        self->content_type_ = std::string(trim(line.substr(13)));
+    } else if (header_is(line, "retry-after")) {
+        self->retry_after_ = std::string(trim(line.substr(12)));
+    } else if (trim(line).empty()) {
+        long status = 0;
+        curl_easy_getinfo(static_cast<CURL*>(self->easy_), CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200) {
+            self->status_ = int(status);
+            self->head_done_ = true;
+        }
+    }
+    return size * count;
+}
+
+std::size_t UpstreamTransfer::on_body(char* data, std::size_t size, std::size_t count, void* user)
+{
+    auto* self = static_cast<UpstreamTransfer*>(user);
+    if (self->body_.size() > pause_above_bytes) {
+        self->paused_ = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    self->body_.append(data, size * count);
+    return size * count;
+}
+
+void UpstreamTransfer::pump(int timeout_ms)
+{
+    if (finished_) return;
+    auto* multi = static_cast<CURLM*>(multi_);
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    if (running > 0 && body_.empty()) {
+        curl_multi_poll(multi, nullptr, 0, timeout_ms, nullptr);
+        curl_multi_perform(multi, &running);
+    }
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
+        if (message->msg != CURLMSG_DONE || message->easy_handle != easy_) continue;
+        finished_ = true;
+        if (message->data.result != CURLE_OK)
+            failure_ = error_[0] != '\0' ? error_ : curl_easy_strerror(message->data.result);
+        else if (!head_done_) {
+            long status = 0;
+            curl_easy_getinfo(static_cast<CURL*>(easy_), CURLINFO_RESPONSE_CODE, &status);
+            status_ = int(status);
+            head_done_ = true;
+        }
+    }
+}
+
+std::string UpstreamTransfer::take_body()
+{
+    std::string bytes = std::move(body_);
+    body_.clear();
+    if (paused_) {
+        paused_ = false;
+        curl_easy_pause(static_cast<CURL*>(easy_), CURLPAUSE_CONT);
+    }
+    return bytes;
+}
+
+} // namespace confab::serve
