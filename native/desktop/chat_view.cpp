@@ -106,6 +106,33 @@ bool ChatView::can_retry() const
     return std::any_of(notices_.begin(), notices_.end(), [](const ChatNotice& n) { return n.can_retry; });
 }
 
+void RowHeights::resize(std::size_t rows, float estimate) { heights_.resize(rows, estimate); }
+
+float RowHeights::offset(std::size_t row) const
+{
+    float sum = 0;
+    for (std::size_t i = 0; i < row && i < heights_.size(); ++i) sum += heights_[i];
+    return sum;
+}
+
+float RowHeights::total() const { return offset(heights_.size()); }
+
+std::pair<std::size_t, std::size_t> RowHeights::visible(float top, float bottom) const
+{
+    std::size_t first = heights_.size();
+    float y = 0;
+    std::size_t i = 0;
+    for (; i < heights_.size(); ++i) {
+        if (y + heights_[i] > top) {
+            first = i;
+            break;
+        }
+        y += heights_[i];
+    }
+    for (; i < heights_.size() && y < bottom; ++i) y += heights_[i];
+    return {first, std::max(first, i)};
+}
+
 Session cut_before(const Session& session, std::size_t index)
 {
     Session cut = session;

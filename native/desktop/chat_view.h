@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/boundary.h"
@@ -61,6 +62,27 @@ private:
     std::optional<TurnFinished> last_turn_;
     bool busy_ = false;
     std::uint64_t next_revision_ = 1;
+};
+
+// Which rows of a long list of rows of different heights are on screen. ImGuiListClipper
+// needs rows of one height; chat messages are not, so each row's height is remembered once
+// drawn (an estimate until then) and the rows between `top` and `bottom` are found from the
+// running sum. 10,000 rows cost 10,000 additions a frame: nothing beside drawing them.
+class RowHeights {
+public:
+    // Keeps known heights; new rows start at `estimate`.
+    void resize(std::size_t rows, float estimate);
+    void set(std::size_t row, float height) { if (row < heights_.size()) heights_[row] = height; }
+    float height(std::size_t row) const { return heights_[row]; }
+    std::size_t size() const { return heights_.size(); }
+    float offset(std::size_t row) const;  // where the row starts
+    float total() const;
+    // The rows [first, last) that overlap [top, bottom).
+    std::pair<std::size_t, std::size_t> visible(float top, float bottom) const;
+    void clear() { heights_.clear(); }
+
+private:
+    std::vector<float> heights_;
 };
 
 // The session with messages [index, end) removed: what edit-and-resend continues from.

@@ -125,3 +125,19 @@ TEST_CASE("chat_view: one_line flattens line breaks and never cuts a UTF-8 seque
     CHECK(one_line("日本語のテキスト", 3) == "日本語…");
     CHECK(one_line("short", 5) == "short");
 }
+
+TEST_CASE("chat_view: row heights find the rows on screen among 10,000")
+{
+    RowHeights rows;
+    rows.resize(10'000, 20);
+    rows.set(0, 100);
+    CHECK(rows.total() == doctest::Approx(100 + 9'999 * 20));
+    CHECK(rows.offset(1) == 100);
+    CHECK(rows.visible(0, 50) == std::pair<std::size_t, std::size_t>{0, 1});
+    CHECK(rows.visible(90, 130) == std::pair<std::size_t, std::size_t>{0, 3});
+    CHECK(rows.visible(100 + 20 * 500, 100 + 20 * 510) == std::pair<std::size_t, std::size_t>{501, 511});
+    CHECK(rows.visible(1e9f, 2e9f).first == 10'000);
+    rows.resize(10'001, 30);
+    CHECK(rows.height(0) == 100);  // known heights are kept
+    CHECK(rows.height(10'000) == 30);
+}
