@@ -240,6 +240,7 @@ struct ArgumentBuilder {
         else if (format == "time") value = "12:00:00";
         else if (format == "email") value = "demo@example.com";
         else if (format == "uri" || format == "url") value = "https://example.com/";
+        else if (contains_any(name, {"timezone", "time_zone", "zone", "tz"})) value = time_zone(name);
         else {
             const bool id_like = contains_any(name, {"id", "number", "code", "order", "ref", "sku", "zip"});
             std::optional<std::string> found = words.take(words.quoted);
@@ -259,6 +260,31 @@ struct ArgumentBuilder {
             if (!value.empty() && static_cast<unsigned char>(value.back()) >= 0xC0) value.pop_back();
         }
         return value;
+    }
+
+    // An IANA zone for a zone-like property: one the text spells out ("Europe/Paris"), else a
+    // well-known city's, else UTC. A tool such as `new Date().toLocaleTimeString(..., {timeZone})`
+    // refuses anything else.
+    std::string time_zone(std::string_view)
+    {
+        static constexpr std::pair<std::string_view, std::string_view> cities[] = {
+            {"paris", "Europe/Paris"},     {"london", "Europe/London"},     {"berlin", "Europe/Berlin"},
+            {"madrid", "Europe/Madrid"},   {"rome", "Europe/Rome"},         {"oslo", "Europe/Oslo"},
+            {"amsterdam", "Europe/Amsterdam"}, {"tokyo", "Asia/Tokyo"},     {"singapore", "Asia/Singapore"},
+            {"sydney", "Australia/Sydney"}, {"york", "America/New_York"},   {"chicago", "America/Chicago"},
+            {"angeles", "America/Los_Angeles"}, {"toronto", "America/Toronto"}, {"delhi", "Asia/Kolkata"},
+            {"mumbai", "Asia/Kolkata"},    {"shanghai", "Asia/Shanghai"},   {"beijing", "Asia/Shanghai"},
+            {"dubai", "Asia/Dubai"},       {"cairo", "Africa/Cairo"},       {"utc", "UTC"},
+        };
+        for (const auto& word : words.with_digits)
+            if (word.find('/') != std::string::npos) return word;
+        for (const auto& word : words.capitalised) {
+            if (word.find('/') != std::string::npos) return word;
+            const std::string lowered = lower(word);
+            for (const auto& [city, zone] : cities)
+                if (lowered == city) return std::string(zone);
+        }
+        return "UTC";
     }
 
     json object_for(const json& schema, int depth)

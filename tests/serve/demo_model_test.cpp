@@ -171,3 +171,23 @@ TEST_CASE("demo_model: a non-streamed completion carries the same reply")
     CHECK(completion["object"] == "chat.completion");
     CHECK(completion["usage"] == reply.usage);
 }
+
+TEST_CASE("demo_model: the demo page's own tools get arguments their code accepts")
+{
+    // As web/demo.js defines them: get_time takes an IANA zone, lookup_order an NW-1234 number.
+    const json page_tools = json::parse(R"([
+      {"type":"function","function":{"name":"get_time","parameters":{"type":"object",
+        "properties":{"timezone":{"type":"string"}},"required":["timezone"],"additionalProperties":false}}},
+      {"type":"function","function":{"name":"lookup_order","parameters":{"type":"object",
+        "properties":{"order_id":{"type":"string","pattern":"^NW-[0-9]{4}$"}},"required":["order_id"],"additionalProperties":false}}}
+    ])");
+    auto arguments_for = [&](std::string text) {
+        const auto reply = demo_reply({"confab-demo", {user(std::move(text))}, page_tools, nullptr});
+        REQUIRE(reply.tool_calls.size() == 1);
+        return json::parse(reply.tool_calls[0].arguments);
+    };
+    CHECK(arguments_for("What time is it in Tokyo? Use get_time")["timezone"] == "Asia/Tokyo");
+    CHECK(arguments_for("get_time for America/Chicago please")["timezone"] == "America/Chicago");
+    CHECK(arguments_for("use get time")["timezone"] == "UTC");
+    CHECK(arguments_for("Where is my order NW-1001? lookup_order")["order_id"] == "NW-1001");
+}
