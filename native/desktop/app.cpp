@@ -61,6 +61,7 @@ void App::rebuild(Session session, std::int64_t now)
     chat_.load(conversation_->session());
     tools_.clear();
     ++revision_;
+    ++views_revision_;
 }
 
 void App::settle(std::int64_t now)
@@ -302,6 +303,11 @@ void App::carry_out(std::vector<Effect> effects, std::int64_t now)
 {
     if (effects.empty()) return;
     ++revision_;
+    const bool only_growth = std::all_of(effects.begin(), effects.end(), [](const Effect& effect) {
+        return std::holds_alternative<ShowDelta>(effect) || std::holds_alternative<SaveSession>(effect) ||
+               std::holds_alternative<StartTimer>(effect) || std::holds_alternative<CancelTimer>(effect);
+    });
+    if (!only_growth) ++views_revision_;
     for (auto& effect : effects) {
         std::visit(
             [&](auto& e) {
@@ -374,9 +380,9 @@ const std::vector<SessionEntry>& App::sessions()
 
 const RequestView& App::request_view(const std::string& draft)
 {
-    if (!request_view_ || request_revision_ != revision_ || request_draft_ != draft) {
+    if (!request_view_ || request_revision_ != views_revision_ || request_draft_ != draft) {
         request_view_ = make_request_view(*conversation_, draft, last_request_body_);
-        request_revision_ = revision_;
+        request_revision_ = views_revision_;
         request_draft_ = draft;
     }
     return *request_view_;
@@ -384,9 +390,9 @@ const RequestView& App::request_view(const std::string& draft)
 
 const CostView& App::cost_view()
 {
-    if (!cost_view_ || cost_revision_ != revision_) {
+    if (!cost_view_ || cost_revision_ != views_revision_) {
         cost_view_ = make_cost_view(conversation_->session(), conversation_->estimator(), settings_.pricing);
-        cost_revision_ = revision_;
+        cost_revision_ = views_revision_;
     }
     return *cost_view_;
 }

@@ -125,6 +125,10 @@ private:
     std::vector<std::string> notes_;
 
     std::uint64_t revision_ = 1;
+    // Bumped by every change but the pieces of a streaming reply: the Request and Cost views
+    // plan the whole session (10,000 messages take a while), so they are recomputed when a
+    // message appears or is finished, not 60 times a second while one grows.
+    std::uint64_t views_revision_ = 1;
     std::vector<SessionEntry> sessions_;
     bool sessions_dirty_ = true;  // the list is read again after list changes and finished turns
     std::optional<RequestView> request_view_;

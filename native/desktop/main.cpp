@@ -5,7 +5,9 @@
 //
 // Threads: the UI thread owns the App and so the engine; the network runs on a worker
 // (NetworkWorker), tool commands on their own threads, and both report through the InputQueue.
+#include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -174,6 +176,7 @@ int main(int argc, char** argv)
         if (!args.open.empty()) app.open_session(args.open, now_ms());
         UiState ui;
         int frames_after = args.frames;
+        std::vector<double> frame_ms;  // the frames drawn after the last step: how smooth it is
         bool captured = false;
 
         while (!gui.should_close()) {
@@ -185,9 +188,12 @@ int main(int argc, char** argv)
                 if (!runner.focus_window.empty()) ui.focus_window = std::exchange(runner.focus_window, std::string());
             }
             const bool last_frame = headless && runner.finished() && frames_after == 1;
+            const auto frame_start = std::chrono::steady_clock::now();
             gui.begin_frame();
             draw_windows(app, ui, gui.fonts(), now);
             gui.end_frame(last_frame);
+            if (headless && runner.finished())
+                frame_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - frame_start).count());
             if (headless) {
                 runner.frame_drawn();
                 if (runner.finished() && --frames_after <= 0) {
@@ -234,6 +240,8 @@ int main(int argc, char** argv)
                 {"scale", gui.fonts().scale},
                 {"script_error", runner.failure() ? nlohmann::json(*runner.failure()) : nlohmann::json(nullptr)},
                 {"notes", app.notes()},
+                {"frame_ms_mean", frame_ms.empty() ? 0.0 : std::accumulate(frame_ms.begin(), frame_ms.end(), 0.0) / double(frame_ms.size())},
+                {"frame_ms_max", frame_ms.empty() ? 0.0 : *std::max_element(frame_ms.begin(), frame_ms.end())},
             };
             std::printf("%s\n", dump_safely(facts).c_str());
             std::fflush(stdout);

@@ -298,3 +298,23 @@ TEST_CASE("app: a wait that outlasts its seconds fails the script instead of han
     REQUIRE(runner.failure());
     CHECK(*runner.failure() == "line 2 (wait): the turn did not end in time");
 }
+
+TEST_CASE("app: the Request and Cost views are not planned again for every piece of a streaming reply")
+{
+    Harness h;
+    h.app.send("Stream to me", h.now);
+    const auto id = h.network.started[0].id;
+    h.queue.push(QueuedInput{HttpHead{id, 200, "text/event-stream", ""}, {}});
+    h.queue.push(QueuedInput{HttpBody{id, {}}, support::sse_chunk({{"content", "One"}})});
+    h.step();
+    const auto* request_view = &h.app.request_view("");
+    const auto tokens = request_view->estimated_tokens;
+    h.queue.push(QueuedInput{HttpBody{id, {}}, support::sse_chunk({{"content", " two three four five six"}})});
+    h.step();
+    CHECK(h.app.chat().rows()[1].message.content == "One two three four five six");  // the chat grows...
+    CHECK(h.app.request_view("").estimated_tokens == tokens);                         // ...the plan waits
+    h.queue.push(QueuedInput{HttpBody{id, {}}, support::sse_chunk(nlohmann::json::object(), "stop") + "data: [DONE]\n\n"});
+    h.queue.push(QueuedInput{HttpEnd{id}, {}});
+    h.step();
+    CHECK(h.app.request_view("").estimated_tokens > tokens);  // the finished reply is counted
+}
