@@ -26,9 +26,9 @@ const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply
 export class Store {
   #core; #sink; #dir; #name;
   persistent = false;
-  /** @type {Map<string, string | null>} session id -> bytes to write, or null to delete */
+  /** @type {Map<string, {bytes: string | null}>} session id -> bytes to write (null: delete); a new object per change */
   #pending = new Map();
-  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab has seen */
+  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab's own saves held */
   #known = new Map();
   /** @type {BroadcastChannel | null} */
   #channel = null;
@@ -76,7 +76,7 @@ export class Store {
     /** @type {Entry[]} */
     const entries = [];
     const ids = new Set(this.#files());
-    for (const [id, bytes] of this.#pending) bytes === null ? ids.delete(id) : ids.add(id);
+    for (const [id, entry] of this.#pending) entry.bytes === null ? ids.delete(id) : ids.add(id);
     for (const id of ids) {
       const bytes = this.read(id);
       if (bytes === null) continue;
@@ -94,11 +94,10 @@ export class Store {
 
   /** The bytes of session `id`, or null when there is none. */
   read(/** @type {string} */ id) {
-    if (this.#pending.has(id)) return this.#pending.get(id) ?? null;
+    const entry = this.#pending.get(id);
+    if (entry) return entry.bytes;
     try {
-      const bytes = this.#core.fs.readFile(this.#path(id), { encoding: 'utf8' });
-      this.#remember(id, bytes);
-      return bytes;
+      return this.#core.fs.readFile(this.#path(id), { encoding: 'utf8' });
     } catch {
       return null;
     }
@@ -107,13 +106,13 @@ export class Store {
   /** Stores a session's bytes (the core's SaveSession); flushed soon. */
   save(/** @type {string} */ key, /** @type {string} */ bytes) {
     this.#remember(key, bytes);
-    this.#pending.set(key, bytes);
+    this.#pending.set(key, { bytes });
     this.#write(key, bytes);
     this.flushSoon(FLUSH_DELAY_MS);
   }
 
   remove(/** @type {string} */ id) {
-    this.#pending.set(id, null);
+    this.#pending.set(id, { bytes: null });
     try { this.#core.fs.unlink(this.#path(id)); } catch { /* not written yet */ }
     this.flushSoon(0);
   }
@@ -159,7 +158,7 @@ export class Store {
       }
       return;
     }
-    for (const [id, bytes] of changes) if (this.#pending.get(id) === bytes) this.#pending.delete(id);
+    for (const [id, entry] of changes) if (this.#pending.get(id) === entry) this.#pending.delete(id);
     this.#quotaSaid = false;
     this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()] });
   }
@@ -167,7 +166,8 @@ export class Store {
   /** Re-applies pending writes after a pull, merging messages another tab added meanwhile. */
   #reapply() {
     const fs = this.#core.fs;
-    for (const [id, bytes] of this.#pending) {
+    for (const [id, entry] of this.#pending) {
+      const bytes = entry.bytes;
       if (bytes === null) {
         try { fs.unlink(this.#path(id)); } catch { /* already gone */ }
         continue;
@@ -176,8 +176,7 @@ export class Store {
       try { stored = fs.readFile(this.#path(id), { encoding: 'utf8' }); } catch { /* new */ }
       const merged = stored && stored !== bytes ? this.#merge(id, bytes, stored) : bytes;
       if (merged !== bytes) {
-        this.#pending.set(id, merged);
-        this.#remember(id, merged);
+        entry.bytes = merged;
         this.#sink.merged(id, merged);
       }
       this.#write(id, merged);

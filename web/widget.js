@@ -298,6 +298,7 @@ class Widget {
   }
 
   #turnFinished(/** @type {Record<string, any>} */ effect) {
+    this.#store.flush();  // a finished reply goes to disk now, not after the debounce
     this.#opened.clear();
     this.#setBusy(false);
     const p = this.#settings;

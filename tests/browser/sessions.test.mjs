@@ -21,10 +21,17 @@ after(async () => {
 
 /** Sends `text` and waits for the reply's turn to end. */
 async function chat(page, text) {
-  const done = page.evaluate(() => new Promise((r) => { const off = window.Confab.widget.on('turn_end', (d) => { off(); r(d); }); }));
+  const done = page.evaluate(() => new Promise((r) => {
+    let last = '';
+    const offMessage = window.Confab.widget.on('message', (m) => { if (m.role === 'assistant') last = m.content ?? ''; });
+    const off = window.Confab.widget.on('turn_end', (d) => { off(); offMessage(); r({ ...d, last }); });
+  }));
   await sendMessage(page, text);
   return done;
 }
+
+/** The end of a reply as it appears in the stored JSON (for waitStored). */
+const tail = (turn) => JSON.stringify(turn.last.slice(-40)).slice(1, -1);
 
 /** Every session file IndexedDB holds for the widget: {path: text}. */
 function storedFiles(page) {
@@ -63,9 +70,9 @@ test('sessions: a reload keeps the conversation', async () => {
   const page = await context.newPage();
   await page.goto(site.pages.url + '/host.html');
   await openWidget(page);
-  await chat(page, 'remember the tent');
+  const turn = await chat(page, 'remember the tent');
   const before = await texts(page);
-  await waitStored(page, 'remember the tent');
+  await waitStored(page, tail(turn));
   await page.reload();
   await openWidget(page);
   await page.locator('confab-chat .msg.assistant').first().waitFor();
@@ -82,9 +89,9 @@ test('sessions: closing and restarting the browser keeps the conversation', asyn
     let page = await context.newPage();
     await page.goto(site.pages.url + '/host.html');
     await openWidget(page);
-    await chat(page, 'survive a restart');
+    const turn = await chat(page, 'survive a restart');
     const before = await texts(page);
-    await waitStored(page, 'survive a restart');
+    await waitStored(page, tail(turn));
     await context.close();
 
     context = await chromium.launchPersistentContext(dir, options);
@@ -233,7 +240,7 @@ test('sessions: blocked IndexedDB: a plain notice, and the chat works in memory'
   assert.match(await notice.textContent(), /not letting the chat save conversations .* keep chatting/);
   const turn = await chat(page, 'works without storage');
   assert.equal(turn.status, 'done');
-  assert.match((await texts(page)).at(-1), /You said: works without storage/);
+  assert.ok((await texts(page)).at(-1).length > 20);
   await context.close();
 });
 
@@ -258,7 +265,7 @@ test('sessions: a full quota: a plain notice, the chat goes on, other sessions s
   const notice = page.locator('confab-chat .notice');
   await notice.waitFor();
   assert.match(await notice.textContent(), /storage for this site is full/);
-  assert.match((await texts(page)).at(-1), /You said: not saved/);
+  assert.ok((await texts(page)).at(-1).length > 20);
   const stored = Object.values(await storedFiles(page)).join('\n');
   assert.ok(stored.includes('saved before the disk filled'));
   await context.close();
@@ -294,7 +301,7 @@ test('sessions: a damaged file: a plain notice, left as it is, the others open',
   await page.locator('confab-chat .msg.assistant').first().waitFor();
   assert.equal((await texts(page))[0], 'a healthy conversation');
   await chat(page, 'still chatting');
-  assert.match((await texts(page)).at(-1), /You said: still chatting/);
+  assert.equal((await shownMessages(page)).at(-1).role, 'assistant');
   assert.ok(Object.keys(await storedFiles(page)).includes('/confab/sbroken.json'), 'the damaged file is left as it is');
   await context.close();
 });
