@@ -59,6 +59,7 @@ test('fixtures: every recorded stream renders what confab replay assembles', asy
   const failures = [];
   for (const name of names) {
     const expected = JSON.parse(readFileSync(join(fixtures, name + '.expected.json'), 'utf8'));
+    if (process.env.CONFAB_TEST_VERBOSE) console.error(new Date().toISOString(), name);
     const relay = await startRelay(['--replay', join(fixtures, name + '.sse')], { allowOrigin: pages.url });
     const got = await page.evaluate(async (endpoint) => {
       const c = document.querySelector('confab-chat').confab;

@@ -39,7 +39,8 @@ const running = [];
  */
 export async function startRelay(args = [], { allowOrigin } = {}) {
   const command = realRelay ? bin : process.execPath;
-  const all = [...(realRelay ? ['serve'] : [join(here, 'fake.mjs')]), '--port', '0', '--static', dist, ...args];
+  // --drain-seconds 0: a test's relay stops at once, even with the browser's keep-alive connections open.
+  const all = [...(realRelay ? ['serve', '--drain-seconds', '0'] : [join(here, 'fake.mjs')]), '--port', '0', '--static', dist, ...args];
   if (allowOrigin) all.push('--allow-origin', allowOrigin);
   const child = spawn(command, all, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -58,7 +59,7 @@ export async function startRelay(args = [], { allowOrigin } = {}) {
     if (child.exitCode !== null) return done();
     child.once('exit', () => done());
     child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    setTimeout(() => child.kill('SIGKILL'), 300).unref();  // the tests need no graceful drain
   });
   running.push(stop);
   return { url, stop };
