@@ -1,9 +1,14 @@
 // @ts-check
 // Sessions on disk: one file per session, in the core's format (docs/session-format.md),
 // in an Emscripten IDBFS folder, so they live in the browser's IndexedDB. Loaded once at
-// start; each save is written at once to the in-memory file system (temporary file, then
-// rename) and flushed to IndexedDB with syncfs, debounced, and at once when the page is
-// hidden.
+// start; each save is written at once to the in-memory file system and flushed to IndexedDB
+// with syncfs, debounced, and at once when the page is hidden.
+//
+// A save overwrites the file in place, never through a temporary file and a rename: the write
+// is synchronous, so no reader (syncfs included) can see half of it, and Emscripten 3.1.6's
+// FS.rename leaves the file it replaces findable by name (FS.nameTable), so once the new file
+// was deleted, reading the path gave back that older copy (a deleted session came back as it
+// was mid-stream).
 //
 // Two tabs share the same IndexedDB, and IDBFS makes one side equal to the other (it
 // deletes what the other side lacks), so every flush runs under a Web Lock: pull what the
@@ -219,8 +224,7 @@ export class Store {
     const fs = this.#core.fs;
     const path = this.#path(id);
     try {
-      fs.writeFile(path + '.tmp', bytes);
-      fs.rename(path + '.tmp', path);
+      fs.writeFile(path, bytes);
     } catch (error) {
       console.warn('confab: could not write', id, error);
     }

@@ -63,6 +63,15 @@ async function waitStored(page, text) {
   throw new Error('never stored: ' + text);
 }
 
+/** Waits until IndexedDB no longer holds session `id`. */
+async function waitGone(page, id) {
+  for (let i = 0; i < 100; i++) {
+    if (!Object.keys(await storedFiles(page)).some((path) => path.endsWith('/' + id + '.json'))) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('never deleted: ' + id);
+}
+
 const texts = async (page) => (await shownMessages(page)).map((m) => m.text);
 
 test('sessions: a reload keeps the conversation', async () => {
@@ -193,6 +202,41 @@ test('sessions: export then import gives the same session, through the API and t
   // A file that is not a session is refused with its reason, and nothing changes.
   const refused = await page.evaluate(() => window.Confab.widget.importSession('{"format":"other"}').then(() => '', (e) => e.message));
   assert.match(refused, /not a Confab conversation \(format: expected "confab.session"\)/);
+  await context.close();
+});
+
+// Each save replaces the session's file. Emscripten 3.1.6's FS.rename left the replaced file
+// findable by name after the new one was deleted, so a deleted session read back as an older
+// copy (one saved mid-stream). Renames are saves that need no streaming, so this is exact.
+test('sessions: a deleted session is gone, however often it was saved', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'saved many times');
+  const saved = await page.evaluate(async () => {
+    const c = window.Confab.widget;
+    await c.newSession();  // the first session is no longer the open one
+    const id = (await c.sessions()).find((s) => s.title === 'saved many times').id;
+    await c.renameSession(id, 'name one');
+    await c.renameSession(id, 'name two');
+    const bytes = await c.exportSession(id);
+    await c.deleteSession(id);
+    return { id, bytes };
+  });
+  // Once the deletion has reached IndexedDB, the store reads its files again, not its pending changes.
+  await waitGone(page, saved.id);
+  const result = await page.evaluate(async ({ id, bytes }) => {
+    const c = window.Confab.widget;
+    const after = await c.exportSession(id).then((b) => 'read back: ' + JSON.parse(b).title, (e) => e.message);
+    const listed = (await c.sessions()).map((s) => s.id);
+    const imported = await c.importSession(bytes);
+    return { after, listed, imported, again: await c.exportSession(imported) };
+  }, saved);
+  assert.match(result.after, /There is no conversation/);
+  assert.ok(!result.listed.includes(saved.id));
+  assert.equal(result.imported, saved.id, 'nothing holds its id any more, so the import keeps it');
+  assert.equal(result.again, saved.bytes);
   await context.close();
 });
 
