@@ -4,8 +4,8 @@
 //
 //   node bench/relay.mjs [--seconds N] [--connections N] [--bin PATH]
 //
-// The provider is an nginx that answers every POST with the same streamed reply (a 24-event
-// chat.completion.chunk stream, text/event-stream, ~3 KB), so neither proxy waits on a
+// The provider is an nginx that answers every POST with the same streamed reply (a 16-event
+// chat.completion.chunk stream, text/event-stream, ~2 KB), so neither proxy waits on a
 // model and what is measured is the proxy. Three targets get the same wrk runs:
 //   direct  wrk -> provider                       (the floor)
 //   nginx   wrk -> nginx (proxy_buffering off, keepalive to the provider) -> provider
@@ -77,21 +77,22 @@ async function waitForPort(port, timeoutMs = 10000) {
 // ---- the provider's reply -------------------------------------------------------------
 const words = ['The', 'relay', 'passes', 'each', 'chunk', 'on', 'as', 'it', 'arrives,', 'without', 'waiting', 'for', 'the', 'rest.'];
 let reply = 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
-for (let i = 0; i < 20; i++)
+for (let i = 0; i < 12; i++)
   reply += `data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench","choices":[{"index":0,"delta":{"content":"${words[i % words.length]} "},"finish_reason":null}]}\n\n`;
 reply += 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
-reply += 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":20,"total_tokens":29}}\n\n';
+reply += 'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1,"model":"bench","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}\n\n';
 reply += 'data: [DONE]\n\n';
 const nginxString = reply.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 const dir = mkdtempSync(join(tmpdir(), 'confab-bench-relay-'));
 const children = [];
+// nginx's master must be asked (SIGTERM) so that it stops its workers; SIGKILL would orphan them.
 const cleanup = () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 };
 process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 function nginxConfig(name, workers, server) {
   const prefix = join(dir, name);
@@ -189,6 +190,7 @@ const threads = Math.min(2, cpus().length);
 const results = {};
 for (const [name, port] of [['direct', upstreamPort], ['nginx', nginxPort], ['confab', confabPort]]) {
   results[name] = { load: wrk(port, connections, threads), single: wrk(port, 1, 1) };
+  console.error(`measured ${name}: ${results[name].load.rps.toFixed(0)} req/s under load, p99 ${results[name].single.p99} ms alone`);
   for (const run of Object.values(results[name])) {
     if (run.non2xx > 0 || run.socketErrors) console.error(`${name}: ${run.non2xx} non-2xx, socket errors: ${run.socketErrors}`);
   }
@@ -218,3 +220,4 @@ console.log(JSON.stringify({
 }));
 const logLines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length;
 console.log(`confab logged ${logLines} lines (one per request)`);
+process.exit(0);  // the servers started here would keep the event loop alive

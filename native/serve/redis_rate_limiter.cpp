@@ -149,8 +149,18 @@ std::string RedisRateLimiter::connect()
 std::string RedisRateLimiter::command(const std::vector<std::string>& parts, std::vector<std::string>& reply)
 {
     // RESP: a command is an array of bulk strings.
-    std::string out = "*" + std::to_string(parts.size()) + "\r\n";
-    for (const auto& part : parts) out += "$" + std::to_string(part.size()) + "\r\n" + part + "\r\n";
+    std::string out;
+    auto append_line = [&out](char type, std::size_t count) {
+        out += type;
+        out += std::to_string(count);
+        out += "\r\n";
+    };
+    append_line('*', parts.size());
+    for (const auto& part : parts) {
+        append_line('$', part.size());
+        out += part;
+        out += "\r\n";
+    }
     for (std::size_t sent = 0; sent < out.size();) {
         const ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
         if (n <= 0) return std::string("redis: send: ") + std::strerror(errno);

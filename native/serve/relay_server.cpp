@@ -12,12 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -237,11 +237,19 @@ RelayServer::~RelayServer() = default;
 
 void RelayServer::log_line(const std::string& line)
 {
-    static std::mutex mutex;
-    std::lock_guard lock(mutex);
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
+    // One write(2) per line and no lock: server threads never wait on each other to log, and
+    // a line (far below PIPE_BUF, 4 KiB) reaches a pipe whole. A longer line is finished by
+    // further writes, which another thread's line could then split; only a lock would
+    // prevent that, and no line the relay writes comes near it.
+    std::string bytes = line;
+    bytes += '\n';
+    std::size_t written = 0;
+    while (written < bytes.size()) {
+        const ssize_t n = ::write(STDOUT_FILENO, bytes.data() + written, bytes.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // stdout is gone: the log is lost, the relay goes on
+        written += std::size_t(n);
+    }
 }
 
 int RelayServer::bind(std::string& error)
