@@ -43,6 +43,51 @@ StreamDelta text_delta(StreamDelta::Kind kind, std::string_view text)
 
 } // namespace
 
+std::string_view to_string(StreamDelta::Kind kind)
+{
+    switch (kind) {
+    case StreamDelta::Kind::content: return "content";
+    case StreamDelta::Kind::reasoning: return "reasoning";
+    case StreamDelta::Kind::refusal: return "refusal";
+    case StreamDelta::Kind::tool_call: return "tool_call";
+    case StreamDelta::Kind::finish_reason: return "finish_reason";
+    case StreamDelta::Kind::usage: return "usage";
+    case StreamDelta::Kind::error: return "error";
+    case StreamDelta::Kind::malformed: return "malformed";
+    case StreamDelta::Kind::done: return "done";
+    }
+    return "content";
+}
+
+void apply_delta(Message& message, const StreamDelta& delta)
+{
+    switch (delta.kind) {
+    case StreamDelta::Kind::content:
+        if (!message.content) message.content.emplace();
+        message.content->append(delta.text);
+        break;
+    case StreamDelta::Kind::reasoning: message.reasoning += delta.text; break;
+    case StreamDelta::Kind::refusal:
+        if (!message.refusal) message.refusal.emplace();
+        message.refusal->append(delta.text);
+        break;
+    case StreamDelta::Kind::tool_call: {
+        const auto by_index = [](const ToolCall& call, int index) { return call.index < index; };
+        auto call = std::lower_bound(message.tool_calls.begin(), message.tool_calls.end(), delta.tool_index, by_index);
+        if (call == message.tool_calls.end() || call->index != delta.tool_index) {
+            ToolCall added;
+            added.index = delta.tool_index;
+            call = message.tool_calls.insert(call, std::move(added));
+        }
+        if (!delta.tool_id.empty()) call->id = delta.tool_id;
+        if (!delta.tool_name.empty()) call->name = delta.tool_name;
+        call->arguments += delta.text;
+        break;
+    }
+    default: break;
+    }
+}
+
 std::string error_text(const nlohmann::json& error)
 {
     if (error.is_string()) return error.get<std::string>();

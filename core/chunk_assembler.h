@@ -70,6 +70,15 @@ struct AssembledReply {
 // Plain words for an error value a provider sent: its "message" when it has one.
 std::string error_text(const nlohmann::json& error);
 
+// The kind's name as it appears on the wire and in the JSON given to JavaScript ("content",
+// "tool_call" ...).
+std::string_view to_string(StreamDelta::Kind kind);
+
+// Grows a message shown while it streams by one delta, as the engine grows its own copy:
+// text kinds append, a tool_call delta appends to the call with its index (adding it, in
+// index order, when new). Other kinds change nothing: they arrive with the final ShowMessage.
+void apply_delta(Message& message, const StreamDelta& delta);
+
 class ChunkAssembler {
 public:
     // Takes one event of the stream; appends what it added to the reply to `out`, in

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/json_util.h"
+#include "core/utf8.h"
 
 namespace confab {
 
@@ -402,25 +403,6 @@ private:
             else return false;
         }
         return true;
-    }
-
-    static void append_utf8(std::string& out, std::uint32_t code)
-    {
-        if (code < 0x80) {
-            out.push_back(char(code));
-        } else if (code < 0x800) {
-            out.push_back(char(0xC0 | (code >> 6)));
-            out.push_back(char(0x80 | (code & 0x3F)));
-        } else if (code < 0x10000) {
-            out.push_back(char(0xE0 | (code >> 12)));
-            out.push_back(char(0x80 | ((code >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (code & 0x3F)));
-        } else {
-            out.push_back(char(0xF0 | (code >> 18)));
-            out.push_back(char(0x80 | ((code >> 12) & 0x3F)));
-            out.push_back(char(0x80 | ((code >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (code & 0x3F)));
-        }
     }
 
     // The length of the well-formed UTF-8 sequence at `p` (RFC 3629, section 4), or 0.

@@ -302,18 +302,9 @@ void Conversation::take_deltas(std::vector<StreamDelta>& deltas, std::int64_t no
             reply_index_ = session_.messages.size() - 1;
         }
         auto& message = session_.messages[*reply_index_];
-        switch (delta.kind) {
-        case StreamDelta::Kind::content:
-            if (!message.content) message.content.emplace();
-            message.content->append(delta.text);
-            break;
-        case StreamDelta::Kind::reasoning: message.reasoning += delta.text; break;
-        case StreamDelta::Kind::refusal:
-            if (!message.refusal) message.refusal.emplace();
-            message.refusal->append(delta.text);
-            break;
-        default: message.tool_calls = stream_.reply().tool_calls; break;
-        }
+        // A call takes the assembler's copy: it keeps every field the provider sent with it.
+        if (delta.kind == StreamDelta::Kind::tool_call) message.tool_calls = stream_.reply().tool_calls;
+        else apply_delta(message, delta);
         out(ShowDelta{*reply_index_, std::move(delta)});
     }
     if (reply_index_ && now - last_save_ms_ >= config_.save_interval_ms) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/json_util.h"
+#include "core/utf8.h"
 
 namespace confab {
 
@@ -117,25 +118,6 @@ std::string one_line(std::string_view utf8, std::size_t max_chars)
         out += c;
     }
     return out;
-}
-
-void append_utf8(std::string& out, std::uint32_t code)
-{
-    if (code < 0x80) {
-        out += char(code);
-    } else if (code < 0x800) {
-        out += char(0xC0 | (code >> 6));
-        out += char(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-        out += char(0xE0 | (code >> 12));
-        out += char(0x80 | ((code >> 6) & 0x3F));
-        out += char(0x80 | (code & 0x3F));
-    } else {
-        out += char(0xF0 | (code >> 18));
-        out += char(0x80 | ((code >> 12) & 0x3F));
-        out += char(0x80 | ((code >> 6) & 0x3F));
-        out += char(0x80 | (code & 0x3F));
-    }
 }
 
 // The character a character reference stands for, when it is one worth decoding. "<" and

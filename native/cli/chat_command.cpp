@@ -7,24 +7,22 @@
 // Implements: StartRequest, CancelRequest, StartTimer, CancelTimer, RunTool (a command per
 // tool, arguments on stdin), SaveSession (the --session file, written atomically),
 // ShowMessage, ShowDelta, ShowError, TurnFinished.
-#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <iostream>
 #include <map>
-#include <poll.h>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/conversation.h"
 #include "core/json_util.h"
 #include "native/cli/commands.h"
 #include "native/net/curl_transport.h"
+#include "native/system/files.h"
+#include "native/system/run_command.h"
 
 namespace confab::cli {
 
@@ -58,82 +56,6 @@ std::int64_t now_ms()
 struct ToolCommand {
     std::string command;
 };
-
-// Runs `command` through /bin/sh with `input` on stdin; its stdout is the result. Killed
-// after `timeout_ms`. Non-zero exit: not ok, stderr (or stdout) is the error.
-std::pair<bool, std::string> run_command(const std::string& command, const std::string& input, std::int64_t timeout_ms)
-{
-    int to_child[2], from_child[2], err_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0 || pipe(err_child) != 0) return {false, std::strerror(errno)};
-    const pid_t pid = fork();
-    if (pid < 0) return {false, std::strerror(errno)};
-    if (pid == 0) {
-        dup2(to_child[0], 0);
-        dup2(from_child[1], 1);
-        dup2(err_child[1], 2);
-        for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1], err_child[0], err_child[1]}) close(fd);
-        execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    close(err_child[1]);
-    (void)!write(to_child[1], input.data(), input.size());
-    close(to_child[1]);
-
-    std::string out, err;
-    const auto deadline = now_ms() + timeout_ms;
-    pollfd fds[2] = {{from_child[0], POLLIN, 0}, {err_child[0], POLLIN, 0}};
-    int open_fds = 2;
-    bool timed_out = false;
-    while (open_fds > 0) {
-        const auto left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        if (::poll(fds, 2, int(left)) <= 0) continue;
-        for (int i = 0; i < 2; ++i) {
-            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-            char buffer[4096];
-            const auto n = read(fds[i].fd, buffer, sizeof buffer);
-            if (n <= 0) {
-                close(fds[i].fd);
-                fds[i].fd = -1;
-                --open_fds;
-            } else {
-                (i == 0 ? out : err).append(buffer, std::size_t(n));
-            }
-        }
-    }
-    if (timed_out) kill(pid, SIGKILL);
-    for (auto& fd : fds)
-        if (fd.fd >= 0) close(fd.fd);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (timed_out) return {false, "timed out"};
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, out};
-    return {false, !err.empty() ? err : !out.empty() ? out : "exited with status " + std::to_string(WEXITSTATUS(status))};
-}
-
-bool write_atomically(const std::string& path, const std::string& bytes, std::string& error)
-{
-    const std::string temporary = path + ".tmp";
-    std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (file == nullptr) {
-        error = temporary + ": " + std::strerror(errno);
-        return false;
-    }
-    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-    const bool flushed = std::fflush(file) == 0 && fsync(fileno(file)) == 0;
-    std::fclose(file);
-    if (!written || !flushed || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        error = path + ": " + std::strerror(errno);
-        std::remove(temporary.c_str());
-        return false;
-    }
-    return true;
-}
 
 std::string chat_url(std::string endpoint)
 {
@@ -294,7 +216,7 @@ int chat(const std::vector<std::string_view>& args)
                     else if constexpr (std::is_same_v<E, RunTool>) tool_queue.push_back(std::move(e));
                     else if constexpr (std::is_same_v<E, SaveSession>) {
                         std::string error;
-                        if (!e.key.empty() && !write_atomically(e.key, e.bytes, error) && !save_failed) {
+                        if (!e.key.empty() && !native::write_atomically(e.key, e.bytes, error) && !save_failed) {
                             save_failed = true;  // said once; the chat goes on in memory
                             out.error("\n[could not save the session: " + error + "]\n");
                         }
@@ -359,7 +281,7 @@ int chat(const std::vector<std::string_view>& args)
             std::string path = line.size() > 6 ? line.substr(6) : session_path;
             std::string error;
             if (path.empty()) out.error("[/save needs a file name: /save FILE]\n");
-            else if (write_atomically(path, save_session(conversation.session()), error)) out.note("[saved to " + path + "]\n");
+            else if (native::write_atomically(path, save_session(conversation.session()), error)) out.note("[saved to " + path + "]\n");
             else out.error("[" + error + "]\n");
             continue;
         }
@@ -393,7 +315,7 @@ int chat(const std::vector<std::string_view>& args)
                 const auto command = commands.find(call.name);
                 auto [ok, result] = command == commands.end() || command->second.command.empty()
                                         ? std::pair<bool, std::string>{false, "this tool has no command"}
-                                        : run_command(command->second.command, dump_safely(call.arguments), config.tool_timeout_ms);
+                                        : native::run_command(command->second.command, dump_safely(call.arguments), config.tool_timeout_ms);
                 apply(conversation.handle(ToolFinished{call.call_id, ok, result}, now_ms()));
             }
         }

@@ -29,7 +29,7 @@ App::App(Options options, Network& network, InputQueue& queue, std::int64_t now)
 {
     if (!settings_.tools_file.empty()) {
         std::string error;
-        const auto bytes = read_file(settings_.tools_file, error);
+        const auto bytes = native::read_file(settings_.tools_file, error);
         auto load = bytes ? load_tools(*bytes) : ToolsLoad{{}, error};
         if (load.error) note("tools: " + settings_.tools_file + ": " + *load.error);
         else tools_.set_tools(std::move(load.tools));
@@ -174,7 +174,7 @@ bool App::import_session(const std::string& from, std::int64_t now)
 bool App::export_session(const std::string& to)
 {
     std::string error;
-    if (!write_atomically(to, save_session(conversation_->session()), error)) {
+    if (!native::write_atomically(to, save_session(conversation_->session()), error)) {
         note(error);
         return false;
     }
@@ -199,7 +199,7 @@ bool App::save_settings_file()
     std::string error;
     const auto slash = config_path_.rfind('/');
     if (slash != std::string::npos) SessionStore(config_path_.substr(0, slash)).ensure_dir(error);
-    if (!write_atomically(config_path_, save_settings(settings_), error)) {
+    if (!native::write_atomically(config_path_, save_settings(settings_), error)) {
         note(error);
         return false;
     }
@@ -209,7 +209,7 @@ bool App::save_settings_file()
 bool App::load_tools_file(const std::string& path, std::int64_t now)
 {
     std::string error;
-    const auto bytes = read_file(path, error);
+    const auto bytes = native::read_file(path, error);
     auto load = bytes ? load_tools(*bytes) : ToolsLoad{{}, error};
     if (load.error) {
         note("tools: " + path + ": " + *load.error);
@@ -225,7 +225,7 @@ bool App::load_tools_file(const std::string& path, std::int64_t now)
 bool App::start_replay(const std::string& path, std::size_t chunk_bytes, double bytes_per_second, std::int64_t now)
 {
     std::string error;
-    auto bytes = read_file(path, error);
+    auto bytes = native::read_file(path, error);
     if (!bytes) {
         note(error);
         return false;
@@ -336,7 +336,7 @@ void App::carry_out(std::vector<Effect> effects, std::int64_t now)
                     run_tool(e, now);
                 } else if constexpr (std::is_same_v<E, SaveSession>) {
                     std::string error;
-                    if (!e.key.empty() && !(store_.ensure_dir(error) && write_atomically(e.key, e.bytes, error)))
+                    if (!e.key.empty() && !(store_.ensure_dir(error) && native::write_atomically(e.key, e.bytes, error)))
                         note("could not save the session: " + error);
                 } else if constexpr (std::is_same_v<E, ShowMessage>) {
                     tools_.apply(e, conversation_->tools());

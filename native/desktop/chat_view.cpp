@@ -40,36 +40,7 @@ void ChatView::apply(const ShowDelta& show)
     auto& target = row(show.index);
     auto& message = target.message;
     message.role = Role::assistant;
-    const auto& delta = show.delta;
-    switch (delta.kind) {
-    case StreamDelta::Kind::content:
-        if (!message.content) message.content.emplace();
-        message.content->append(delta.text);
-        break;
-    case StreamDelta::Kind::reasoning: message.reasoning += delta.text; break;
-    case StreamDelta::Kind::refusal:
-        if (!message.refusal) message.refusal.emplace();
-        message.refusal->append(delta.text);
-        break;
-    case StreamDelta::Kind::tool_call: {
-        auto call = std::find_if(message.tool_calls.begin(), message.tool_calls.end(),
-                                 [&](const ToolCall& c) { return c.index == delta.tool_index; });
-        if (call == message.tool_calls.end()) {
-            ToolCall added;
-            added.index = delta.tool_index;
-            message.tool_calls.push_back(added);
-            std::sort(message.tool_calls.begin(), message.tool_calls.end(),
-                      [](const ToolCall& a, const ToolCall& b) { return a.index < b.index; });
-            call = std::find_if(message.tool_calls.begin(), message.tool_calls.end(),
-                                [&](const ToolCall& c) { return c.index == delta.tool_index; });
-        }
-        if (!delta.tool_id.empty()) call->id = delta.tool_id;
-        if (!delta.tool_name.empty()) call->name = delta.tool_name;
-        call->arguments += delta.text;
-        break;
-    }
-    default: break;  // finish reasons, usage and the rest arrive with the final ShowMessage
-    }
+    apply_delta(message, show.delta);  // finish reasons, usage and the rest arrive with the final ShowMessage
     if (streaming_ && *streaming_ != show.index && *streaming_ < rows_.size()) rows_[*streaming_].streaming = false;
     target.streaming = true;
     streaming_ = show.index;

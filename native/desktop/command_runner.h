@@ -18,9 +18,6 @@
 
 namespace confab::desktop {
 
-// Runs one command to its end (or `timeout_ms`, then kills it). {ok, output or error}.
-std::pair<bool, std::string> run_command(const std::string& command, const std::string& input, std::int64_t timeout_ms);
-
 class CommandRunner {
 public:
     explicit CommandRunner(InputQueue& queue) : queue_(queue) {}

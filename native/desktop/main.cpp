@@ -121,7 +121,7 @@ int main(int argc, char** argv)
     options.config_path = args.config.empty() ? default_config_path() : args.config;
     {
         std::string error;
-        if (const auto bytes = read_file(options.config_path, error)) {
+        if (const auto bytes = native::read_file(options.config_path, error)) {
             auto load = load_settings(*bytes);
             for (const auto& problem : load.problems)
                 std::fprintf(stderr, "confab-desktop: %s: %s\n", options.config_path.c_str(), problem.c_str());
@@ -138,7 +138,7 @@ int main(int argc, char** argv)
     std::vector<ScriptStep> steps;
     if (!args.script.empty()) {
         std::string error;
-        const auto text = read_file(args.script, error);
+        const auto text = native::read_file(args.script, error);
         auto parsed = text ? parse_script(*text) : ScriptParse{{}, error};
         if (parsed.error) {
             std::fprintf(stderr, "confab-desktop: %s: %s\n", args.script.c_str(), parsed.error->c_str());

@@ -16,45 +16,6 @@ namespace confab::desktop {
 
 namespace fs = std::filesystem;
 
-bool write_atomically(const std::string& path, const std::string& bytes, std::string& error)
-{
-    const std::string temporary = path + ".tmp";
-    std::FILE* file = std::fopen(temporary.c_str(), "wb");
-    if (file == nullptr) {
-        error = temporary + ": " + std::strerror(errno);
-        return false;
-    }
-    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-    const bool flushed = std::fflush(file) == 0 && fsync(fileno(file)) == 0;
-    std::fclose(file);
-    if (!written || !flushed || std::rename(temporary.c_str(), path.c_str()) != 0) {
-        error = path + ": " + std::strerror(errno);
-        std::remove(temporary.c_str());
-        return false;
-    }
-    return true;
-}
-
-std::optional<std::string> read_file(const std::string& path, std::string& error)
-{
-    std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) {
-        error = path + ": " + std::strerror(errno);
-        return std::nullopt;
-    }
-    std::string bytes;
-    std::vector<char> buffer(1 << 16);
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0) bytes.append(buffer.data(), n);
-    const bool failed = std::ferror(file) != 0;
-    std::fclose(file);
-    if (failed) {
-        error = path + ": read error";
-        return std::nullopt;
-    }
-    return bytes;
-}
-
 std::string display_title(const Session& session)
 {
     if (!session.title.empty()) return session.title;
@@ -85,7 +46,7 @@ std::vector<SessionEntry> SessionStore::list() const
         SessionEntry entry;
         entry.path = item.path().string();
         std::string error;
-        const auto bytes = read_file(entry.path, error);
+        const auto bytes = native::read_file(entry.path, error);
         auto loaded = bytes ? load_session(*bytes) : SessionLoad{};
         if (!bytes) entry.error = error;
         else if (loaded.error) entry.error = loaded.error->text();
@@ -117,7 +78,7 @@ std::string SessionStore::path_for(const std::string& id) const
 
 std::optional<Session> SessionStore::open(const std::string& path, std::string& error) const
 {
-    const auto bytes = read_file(path, error);
+    const auto bytes = native::read_file(path, error);
     if (!bytes) return std::nullopt;
     auto loaded = load_session(*bytes);
     if (loaded.error) {
@@ -129,7 +90,7 @@ std::optional<Session> SessionStore::open(const std::string& path, std::string& 
 
 bool SessionStore::save(const Session& session, std::string& error) const
 {
-    return ensure_dir(error) && write_atomically(path_for(session.id), save_session(session), error);
+    return ensure_dir(error) && native::write_atomically(path_for(session.id), save_session(session), error);
 }
 
 bool SessionStore::rename(const std::string& path, const std::string& title, std::string& error) const
@@ -137,7 +98,7 @@ bool SessionStore::rename(const std::string& path, const std::string& title, std
     auto session = open(path, error);
     if (!session) return false;
     session->title = title;
-    return write_atomically(path, save_session(*session), error);
+    return native::write_atomically(path, save_session(*session), error);
 }
 
 bool SessionStore::remove(const std::string& path, std::string& error) const
@@ -159,14 +120,14 @@ std::optional<std::string> SessionStore::import(const std::string& from, std::st
     const std::string base = session->id;
     for (int n = 2; fs::exists(path_for(session->id)); ++n) session->id = base + "-" + std::to_string(n);
     const auto path = path_for(session->id);
-    if (!write_atomically(path, save_session(*session), error)) return std::nullopt;
+    if (!native::write_atomically(path, save_session(*session), error)) return std::nullopt;
     return path;
 }
 
 bool SessionStore::export_to(const std::string& path, const std::string& to, std::string& error) const
 {
     const auto session = open(path, error);
-    return session && write_atomically(to, save_session(*session), error);
+    return session && native::write_atomically(to, save_session(*session), error);
 }
 
 } // namespace confab::desktop

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/session.h"
+#include "native/system/files.h"
 
 namespace confab::desktop {
 
@@ -27,11 +28,6 @@ struct SessionEntry {
     std::size_t messages = 0;
     std::string error;             // set when the file could not be loaded; the rest is then empty
 };
-
-// Writes `bytes` to `path` through `path`.tmp and a rename. False with the reason in `error`.
-bool write_atomically(const std::string& path, const std::string& bytes, std::string& error);
-// The whole file; nothing (with the reason) when it cannot be read.
-std::optional<std::string> read_file(const std::string& path, std::string& error);
 
 class SessionStore {
 public:

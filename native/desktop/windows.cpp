@@ -27,22 +27,6 @@ void text_box(const char* id, const std::string& text, float height)
     ImGui::InputTextMultiline(id, const_cast<std::string*>(&text), ImVec2(-1, height), ImGuiInputTextFlags_ReadOnly);
 }
 
-std::string kind_name(StreamDelta::Kind kind)
-{
-    switch (kind) {
-    case StreamDelta::Kind::content: return "content";
-    case StreamDelta::Kind::reasoning: return "reasoning";
-    case StreamDelta::Kind::refusal: return "refusal";
-    case StreamDelta::Kind::tool_call: return "tool_call";
-    case StreamDelta::Kind::finish_reason: return "finish_reason";
-    case StreamDelta::Kind::usage: return "usage";
-    case StreamDelta::Kind::error: return "error";
-    case StreamDelta::Kind::malformed: return "malformed";
-    case StreamDelta::Kind::done: return "done";
-    }
-    return "?";
-}
-
 // Bytes as a developer wants to read them: printable text kept, line ends and other control
 // bytes shown as escapes.
 std::string visible_bytes(std::string_view bytes)
@@ -237,7 +221,7 @@ void draw_stream_window(App& app, UiState& ui, std::int64_t now)
                         ImGui::TableNextColumn();
                         ImGui::Text("%lld", (long long)row.at_ms);
                         ImGui::TableNextColumn();
-                        ImGui::TextUnformatted(kind_name(row.delta.kind).c_str());
+                        ImGui::TextUnformatted(std::string(to_string(row.delta.kind)).c_str());
                         ImGui::TableNextColumn();
                         std::string piece = visible_bytes(row.delta.text);
                         if (row.delta.kind == StreamDelta::Kind::tool_call)

@@ -41,7 +41,7 @@ struct Harness {
         options.settings.pricing.output_per_million = 2;
         if (!tools_json.empty()) {
             std::string error;
-            REQUIRE(write_atomically(dir.file("tools.json"), tools_json, error));
+            REQUIRE(native::write_atomically(dir.file("tools.json"), tools_json, error));
             options.settings.tools_file = dir.file("tools.json");
         }
         options.config_path = dir.file("config/desktop.json");
@@ -100,7 +100,7 @@ TEST_CASE("app: one turn from send to saved session, with every window's state f
     CHECK(sessions[0].messages == 2);
     CHECK(sessions[0].path == h.app.session_path());
     std::string error;
-    const auto bytes = read_file(h.app.session_path(), error);
+    const auto bytes = native::read_file(h.app.session_path(), error);
     REQUIRE(bytes);
     CHECK(bytes->find("sk-desktop") == std::string::npos);
     CHECK(load_session(*bytes).session->messages[1].content == "Hi! How can I help?");
@@ -252,7 +252,7 @@ TEST_CASE("app: settings are saved to the config file and load back")
     CHECK(h.app.conversation().session().settings.model == "other-model");
     REQUIRE(h.app.save_settings_file());
     std::string error;
-    const auto bytes = read_file(h.dir.file("config/desktop.json"), error);
+    const auto bytes = native::read_file(h.dir.file("config/desktop.json"), error);
     REQUIRE(bytes);
     CHECK(load_settings(*bytes).settings == settings);
 }

@@ -65,8 +65,8 @@ TEST_CASE("session_store: a file that is not a session is listed with its error,
     support::TempDir dir;
     SessionStore store(dir.path);
     std::string error;
-    REQUIRE(write_atomically(dir.file("broken.json"), R"({"format":"confab.session","version":1,"messages":[{"role":"robot"}]})", error));
-    REQUIRE(write_atomically(dir.file("notes.txt"), "not listed", error));
+    REQUIRE(native::write_atomically(dir.file("broken.json"), R"({"format":"confab.session","version":1,"messages":[{"role":"robot"}]})", error));
+    REQUIRE(native::write_atomically(dir.file("notes.txt"), "not listed", error));
     const auto list = store.list();
     REQUIRE(list.size() == 1);
     CHECK(list[0].error == "messages[0].role: unknown role \"robot\"");
@@ -81,7 +81,7 @@ TEST_CASE("session_store: import copies a session in under a free id; export wri
     SessionStore store(dir.file("store"));
     std::string error;
     const auto outside = dir.file("exported-from-browser.json");
-    REQUIRE(write_atomically(outside, save_session(session_with("web-1", 5, "From the browser")), error));
+    REQUIRE(native::write_atomically(outside, save_session(session_with("web-1", 5, "From the browser")), error));
     const auto first = store.import(outside, error);
     REQUIRE(first);
     CHECK(*first == store.path_for("web-1"));
@@ -92,7 +92,7 @@ TEST_CASE("session_store: import copies a session in under a free id; export wri
 
     const auto exported = dir.file("out.json");
     REQUIRE(store.export_to(*first, exported, error));
-    const auto bytes = read_file(exported, error);
+    const auto bytes = native::read_file(exported, error);
     REQUIRE(bytes);
     const auto loaded = load_session(*bytes);
     REQUIRE(loaded.session);
