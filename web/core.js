@@ -9,9 +9,23 @@
  * @typedef {{ ok: boolean, session?: Record<string, any>, error?: string, problems?: string[], bytes?: string }} Result
  */
 
-/** Loads engine.js and engine.wasm from `base` (the folder of confab.js). */
+/**
+ * Whether this page may compile WebAssembly: a Content-Security-Policy without
+ * 'wasm-unsafe-eval' (or 'unsafe-eval') refuses it. Tried once on an empty module.
+ * @type {Promise<boolean> | null}
+ */
+let wasm = null;
+export function wasmAllowed() {
+  return (wasm ??= WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])).then(() => true, () => false));
+}
+
+/**
+ * Loads the core from `base` (the folder of confab.js): engine.js and engine.wasm, or, where
+ * the page forbids WebAssembly, engine-js.js (the same core compiled to plain JavaScript).
+ */
 export async function load(/** @type {URL} */ base) {
-  const factory = (await import(new URL('engine.js', base).href)).default;
+  const file = (await wasmAllowed()) ? 'engine.js' : 'engine-js.js';
+  const factory = (await import(new URL(file, base).href)).default;
   const module = await factory({
     locateFile: (/** @type {string} */ file) => new URL(file, base).href,
     print: () => {},

@@ -23,12 +23,19 @@ let md = /** @type {any} */ (null);
 // (md4w's own NO_HTML constant is 0x0240, which misses NO_HTML_BLOCKS.)
 const FLAGS = 0x0100 | 0x0200 | 0x0800 | 0x0004 | 0x0008 | 0x0400 | 0x0020 | 0x0040;
 
-/** Loads md4w.js and md4w.wasm from `base`. Without them, text shows as plain text. */
-export async function load(/** @type {URL} */ base) {
+/**
+ * Loads md4w.js and md4w.wasm from `base`, or md4w-js.js (the same parser as plain JavaScript)
+ * where the page forbids WebAssembly. Without them, text shows as plain text.
+ */
+export async function load(/** @type {URL} */ base, /** @type {boolean} */ wasm = true) {
   try {
     const module = await import(new URL('md4w.js', base).href);
-    const response = await fetch(new URL('md4w.wasm', base));
-    module.initWasm(await WebAssembly.compile(await response.arrayBuffer()));
+    if (wasm) {
+      const response = await fetch(new URL('md4w.wasm', base));
+      module.initWasm(await WebAssembly.compile(await response.arrayBuffer()));
+    } else {
+      module.initWasm(await import(new URL('md4w-js.js', base).href));
+    }
     md = module;
   } catch (error) {
     console.warn('confab: markdown renderer not available; showing plain text', error);

@@ -9,7 +9,7 @@
 // start_timer, cancel_timer, run_tool (here), save_session (store.js), show_message,
 // show_delta, show_error, turn_finished (view.js, and the page's event listeners).
 
-import { load as loadCore } from './core.js';
+import { load as loadCore, wasmAllowed } from './core.js';
 import { load as loadMarkdown } from './markdown.js';
 import { Net } from './net.js';
 import { Store } from './store.js';
@@ -33,7 +33,7 @@ let shared = /** @type {Promise<import('./core.js').Core> | null} */ (null);
  * @param {Tool[]} tools  registered before the widget loaded
  */
 export async function mount(host, root, settings, emit, base, launcher, tools) {
-  shared ??= Promise.all([loadCore(base), loadMarkdown(base)]).then(([core]) => core);
+  shared ??= wasmAllowed().then((wasm) => Promise.all([loadCore(base), loadMarkdown(base, wasm)])).then(([core]) => core);
   const widget = new Widget(host, root, settings, emit, launcher, await shared);
   for (const tool of tools) widget.seedTool(tool);
   await widget.start();

@@ -91,7 +91,10 @@ export async function startPages(relay, port = 0) {
         if (!path.startsWith(root) || !existsSync(path) || !statSync(path).isFile()) return res.writeHead(404).end();
         let body = readFileSync(path);
         if (extname(path) === '.html') body = Buffer.from(body.toString('utf8').replaceAll('__RELAY__', relay));
-        res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+        // page.html.headers.json: more response headers for that page (a Content-Security-Policy).
+        const extra = existsSync(path + '.headers.json')
+          ? JSON.parse(readFileSync(path + '.headers.json', 'utf8').replaceAll('__RELAY__', relay)) : {};
+        res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...extra });
         res.end(body);
       });
       await new Promise((r, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', r); });
