@@ -65,4 +65,8 @@ blockquote{margin:6px 0;padding-left:10px;border-left:3px solid var(--confab-lin
 .compose textarea{flex:1;resize:none;font:inherit;color:inherit;background:var(--confab-bg);border:1px solid var(--confab-line);border-radius:8px;padding:7px 10px;max-height:160px;min-height:36px;overflow-y:auto}
 .compose .send{background:var(--confab-accent);color:var(--confab-on-accent);border-color:var(--confab-accent)}
 .empty{margin:auto;color:var(--confab-muted);text-align:center}
+.announce{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+@media (prefers-reduced-motion:no-preference){.panel{animation:confab-in .16s ease-out}
+button{transition:background-color .12s,border-color .12s}}
+@keyframes confab-in{from{opacity:0;transform:translateY(8px)}to{opacity:1;transform:none}}
 `;

@@ -33,7 +33,7 @@ export class View {
   /** @type {Map<string, string>} tool call id -> its result, for call lines drawn later */
   #results = new Map();
   #frame = 0;
-  panel; log; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
+  panel; log; announcer; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
 
   /** @param {ShadowRoot} root @param {{ title: string, placeholder: string, inline: boolean }} text @param {Intents} intents */
   constructor(root, text, intents) {
@@ -43,6 +43,7 @@ export class View {
 
     this.panel = el('div', 'panel');
     this.panel.setAttribute('role', text.inline ? 'region' : 'dialog');
+    if (!text.inline) this.panel.setAttribute('aria-modal', 'false');  // the page stays usable beside it
     this.panel.setAttribute('aria-label', text.title);
     this.panel.id = 'confab-panel';
 
@@ -75,9 +76,11 @@ export class View {
     this.sessionsBox.append(this.sessionsList, button('Import a conversation\u2026', 'Import a conversation from a file',
       () => this.fileInput.click()), this.fileInput);
 
+    // The log is not live (a streaming reply would be read out token by token); a finished
+    // reply is put in `announcer`, a polite live region, once (finished()).
     this.log = el('div', 'log');
     this.log.setAttribute('role', 'log');
-    this.log.setAttribute('aria-live', 'polite');
+    this.log.setAttribute('aria-live', 'off');
     this.log.tabIndex = 0;
     this.log.setAttribute('aria-label', 'Messages');
 
@@ -108,7 +111,11 @@ export class View {
     });
     form.append(this.input, this.send, this.stop);
 
-    this.panel.append(header, this.notices, this.sessionsBox, this.log, form);
+    this.announcer = el('div', 'announce');
+    this.announcer.setAttribute('aria-live', 'polite');
+    this.announcer.setAttribute('aria-atomic', 'true');
+
+    this.panel.append(header, this.notices, this.sessionsBox, this.log, form, this.announcer);
     root.append(this.panel);
   }
 
@@ -172,6 +179,7 @@ export class View {
     this.#flush();
     const last = [...this.#shown.values()].reverse().find((s) => s.message.role === 'assistant');
     if (!last) return;
+    this.#announce(last.body.textContent ?? '');
     const t = effect.tokens ?? {};
     const total = (t.input ?? 0) + (t.output ?? 0);
     if (!total) return;
@@ -347,6 +355,12 @@ export class View {
       result.textContent = pretty(message.content ?? '');
       line.classList.toggle('failed', /^\{"error":/.test(message.content ?? ''));
     }
+  }
+
+  /** Reads `text` out once: emptied first, so the same words twice are announced twice. */
+  #announce(/** @type {string} */ text) {
+    this.announcer.textContent = '';
+    if (text) setTimeout(() => { this.announcer.textContent = text; }, 50);
   }
 
   #empty() {
