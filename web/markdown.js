@@ -11,8 +11,12 @@
 //   loaded (a reply must not make the browser fetch what the model chose): they become links.
 // - Code blocks get a copy button.
 //
-// Streaming re-renders the open message; the top-level blocks that did not change keep their
-// nodes (`render` is given the previous result), so text selection and copy buttons survive.
+// Streaming renders each block once: the text is cut where a block can no longer change (a
+// blank line outside fenced code, before a line that cannot continue a list or a quote), what
+// comes before the cut is rendered and never touched again, and only the open tail after it
+// is parsed again as tokens arrive. A finished message is checked once against a parse of the
+// whole text (a link reference defined at the end can change an earlier block), and redrawn
+// only if it differs.
 
 /** @typedef {{ type: number, props?: Record<string, any>, children?: Array<string | MdNode> }} MdNode */
 
@@ -43,43 +47,121 @@ export async function load(/** @type {URL} */ base, /** @type {boolean} */ wasm 
 }
 
 /**
- * Renders `text` into `into`, reusing the nodes of blocks that did not change since `previous`.
- * @param {HTMLElement} into
- * @param {string} text
- * @param {{ keys: string[], nodes: Node[] } | null} previous
- * @returns {{ keys: string[], nodes: Node[] }}
+ * What render() drew: `keys` (one per top-level block: its tree as JSON) and `nodes`, of which the
+ * first `frozen` come from `text.slice(0, stable)` and never change; `scan` and `fence` say how far
+ * the search for the next cut got, and inside which code fence.
+ * @typedef {{ text: string, stable: number, frozen: number, keys: string[], nodes: Node[], scan: number, fence: string }} Rendered
  */
-export function render(into, text, previous) {
-  if (!text) {  // md4w 0.2.7 throws on empty input
-    into.replaceChildren();
-    return { keys: [], nodes: [] };
-  }
-  /** @type {Array<string | MdNode>} */
-  let blocks;
-  try {
-    blocks = md ? tree(text) : null;
-  } catch {
-    blocks = null;
-  }
-  if (!blocks) {
-    const p = el('p');
-    p.append(text);
-    into.replaceChildren(p);
-    return { keys: [text], nodes: [p] };
-  }
-  const keys = blocks.map((b) => JSON.stringify(b));
-  /** @type {Node[]} */
-  const nodes = [];
-  let same = 0;
-  if (previous) while (same < keys.length && same < previous.keys.length && keys[same] === previous.keys[same]) same++;
-  for (let i = 0; i < keys.length; i++) nodes.push(i < same && previous ? previous.nodes[i] : node(blocks[i]));
-  if (previous && previous.nodes.every((n) => n.parentNode === into)) {
-    for (const old of previous.nodes.slice(same)) old.remove();
-    into.append(...nodes.slice(same));
-  } else {
+
+/**
+ * Renders `text` into `into`, given what the previous call for the same element drew. While a
+ * message streams, each call costs a parse of the open tail only; `final` (the message is
+ * complete) makes sure the result equals a parse of the whole text.
+ * @param {HTMLElement} into @param {string} text @param {Rendered | null} previous @param {boolean=} final
+ * @returns {Rendered}
+ */
+export function render(into, text, previous, final = false) {
+  if (!text || !md) {  // md4w 0.2.7 throws on empty input; without md4w, plain text
+    const nodes = text ? [paragraph(text)] : [];
     into.replaceChildren(...nodes);
+    return { text, stable: 0, frozen: 0, keys: [text], nodes, scan: 0, fence: '' };
   }
-  return { keys, nodes };
+  let state = previous && previous.keys.length && text.startsWith(previous.text) && previous.nodes.every((n) => n.parentNode === into)
+    ? previous : null;
+  try {
+    if (!state && final) return whole(into, text);
+    state ??= { text: '', stable: 0, frozen: 0, keys: [], nodes: [], scan: 0, fence: '' };
+    const cut = nextCut(text, state.scan, state.fence);
+    const next = { ...state, text, scan: cut.scan, fence: cut.fence, keys: state.keys.slice(0, state.frozen), nodes: state.nodes.slice(0, state.frozen) };
+    const tail = { keys: state.keys.slice(state.frozen), nodes: state.nodes.slice(state.frozen) };
+    if (cut.at > state.stable) {  // freeze up to the cut; the old tail's nodes serve where they still fit
+      const frozen = draw(text.slice(state.stable, cut.at), tail);
+      next.keys.push(...frozen.keys);
+      next.nodes.push(...frozen.nodes);
+      next.frozen = next.nodes.length;
+      next.stable = cut.at;
+      tail.keys = tail.keys.slice(frozen.reused);
+      tail.nodes = tail.nodes.slice(frozen.reused);
+    }
+    const open = text.length > next.stable ? draw(text.slice(next.stable), tail) : { keys: [], nodes: [], reused: 0 };
+    next.keys.push(...open.keys);
+    next.nodes.push(...open.nodes);
+    for (const old of tail.nodes.slice(open.reused)) old.remove();
+    // Every node not yet in `into` goes after the last one that is, in order.
+    let after = /** @type {Node | null} */ (null);
+    for (const n of next.nodes) {
+      if (n.parentNode !== into) into.insertBefore(n, after ? after.nextSibling : into.firstChild);
+      after = n;
+    }
+    if (final) {
+      const check = tree(text).map((b) => JSON.stringify(b));
+      if (check.length !== next.keys.length || check.some((k, i) => k !== next.keys[i])) return whole(into, text);
+    }
+    return next;
+  } catch {
+    const nodes = [paragraph(text)];
+    into.replaceChildren(...nodes);
+    return { text, stable: 0, frozen: 0, keys: [], nodes, scan: 0, fence: '' };
+  }
+}
+
+/** One parse of the whole text, drawn from scratch. @returns {Rendered} */
+function whole(/** @type {HTMLElement} */ into, /** @type {string} */ text) {
+  const blocks = tree(text);
+  const nodes = blocks.map(node);
+  into.replaceChildren(...nodes);
+  return { text, stable: text.length, frozen: nodes.length, keys: blocks.map((b) => JSON.stringify(b)), nodes, scan: text.length, fence: '' };
+}
+
+/**
+ * The blocks of `text`, reusing the leading nodes of `old` whose blocks are the same.
+ * @param {string} text @param {{ keys: string[], nodes: Node[] }} old
+ */
+function draw(text, old) {
+  const blocks = tree(text);
+  const keys = blocks.map((b) => JSON.stringify(b));
+  let reused = 0;
+  while (reused < keys.length && reused < old.keys.length && keys[reused] === old.keys[reused]) reused++;
+  const nodes = keys.map((_, i) => (i < reused ? old.nodes[i] : node(blocks[i])));
+  return { keys, nodes, reused };
+}
+
+/**
+ * Where the text can be cut for good: the start of the last complete line, after `from`, that
+ * follows a blank line outside a code fence and cannot continue the block before it (it is not
+ * indented and starts no list item or quote). Lines are looked at once: `scan` is where the next
+ * call goes on, `fence` the code fence open there ("" when none).
+ * @param {string} text @param {number} from @param {string} fence
+ */
+function nextCut(text, from, fence) {
+  let at = 0;
+  let blank = false;
+  let i = from;
+  if (i > 0) blank = /\n[ \t]*\n$/.test(text.slice(Math.max(0, i - 64), i));
+  for (;;) {
+    const end = text.indexOf('\n', i);
+    if (end < 0) break;  // an incomplete line is still open
+    const line = text.slice(i, end);
+    if (fence) {
+      const close = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(line);
+      if (close && close[1][0] === fence[0] && close[1].length >= fence.length) fence = '';
+      blank = false;
+    } else {
+      const empty = /^[ \t]*$/.test(line);
+      if (blank && !empty && !/^([ \t]|[-*+>]|\d{1,9}[.)])/.test(line)) at = i;
+      const open = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+      if (open && !(open[1][0] === '`' && line.slice(open[0].length).includes('`'))) fence = open[1];
+      blank = empty;
+    }
+    i = end + 1;
+  }
+  return { at, scan: i, fence };
+}
+
+function paragraph(/** @type {string} */ text) {
+  const p = el('p');
+  p.append(text);
+  return p;
 }
 
 /**
@@ -98,7 +180,7 @@ function tree(/** @type {string} */ text) {
 /** Plain text of `text` as rendered (what a screen reader or the copy of a reply gets). */
 export function plain(/** @type {string} */ text) {
   const div = el('div');
-  render(div, text, null);
+  render(div, text, null, true);
   return div.textContent ?? '';
 }
 

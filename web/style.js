@@ -39,10 +39,11 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-ov
 .sessions li .pick{flex:1;text-align:left;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;border-color:transparent}
 .sessions li[aria-current=true] .pick{font-weight:600;border-color:var(--confab-line)}
 .sessions input{flex:1;font:inherit;padding:4px}
-.log{flex:1;overflow:auto;padding:10px;display:flex;flex-direction:column;gap:10px}
+.log{flex:1;overflow:auto;padding:10px;background:var(--confab-bg);contain:strict}
+.log>*{margin:0 0 10px}
 .msg{max-width:92%;padding:8px 12px;border-radius:var(--confab-radius);overflow-wrap:anywhere}
-.msg.user{align-self:flex-end;background:var(--confab-user);white-space:pre-wrap}
-.msg.assistant{align-self:stretch;max-width:100%;border:1px solid var(--confab-line)}
+.msg.user{width:fit-content;margin-left:auto;background:var(--confab-user);white-space:pre-wrap}
+.msg.assistant{max-width:100%;border:1px solid var(--confab-line)}
 .msg .body>:first-child{margin-top:0}.msg .body>:last-child{margin-bottom:0}
 .msg footer{display:flex;gap:8px;flex-wrap:wrap;margin-top:4px;font-size:12px;color:var(--confab-muted);white-space:normal}
 .msg .refusal{color:var(--confab-error)}
@@ -50,8 +51,8 @@ details{margin:4px 0}
 summary{cursor:pointer;color:var(--confab-muted);font-size:13px}
 .reasoning{white-space:pre-wrap;color:var(--confab-muted);font-size:13px;border-left:3px solid var(--confab-line);padding-left:8px}
 .call pre,.code pre{margin:4px 0;padding:8px;background:var(--confab-code);border-radius:6px;overflow:auto;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap}
-.code{position:relative}.code pre{padding-top:30px}
-.code .copy{position:absolute;top:4px;right:4px;font-size:12px;min-height:24px;padding:0 8px}
+.code{display:grid}.code>*{grid-area:1/1}.code pre{padding-top:30px}
+.code .copy{justify-self:end;align-self:start;margin:4px;z-index:0;font-size:12px;min-height:24px;padding:0 8px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.92em}
 table{border-collapse:collapse;margin:6px 0;display:block;overflow:auto}
 th,td{border:1px solid var(--confab-line);padding:4px 8px}
@@ -59,12 +60,14 @@ th,td{border:1px solid var(--confab-line);padding:4px 8px}
 a{color:var(--confab-accent)}
 li.task{list-style:none}
 blockquote{margin:6px 0;padding-left:10px;border-left:3px solid var(--confab-line);color:var(--confab-muted)}
-.error{align-self:stretch;display:flex;gap:8px;align-items:center;padding:8px 12px;border-radius:8px;border:1px solid var(--confab-error);color:var(--confab-error)}
+.error{display:flex;gap:8px;align-items:center;padding:8px 12px;border-radius:8px;border:1px solid var(--confab-error);color:var(--confab-error)}
 .error p{flex:1;margin:0}
 .compose{display:flex;gap:6px;align-items:flex-end;padding:8px 10px;border-top:1px solid var(--confab-line)}
 .compose textarea{flex:1;resize:none;font:inherit;color:inherit;background:var(--confab-bg);border:1px solid var(--confab-line);border-radius:8px;padding:7px 10px;max-height:160px;min-height:36px;overflow-y:auto}
 .compose .send{background:var(--confab-accent);color:var(--confab-on-accent);border-color:var(--confab-accent)}
-.empty{margin:auto;color:var(--confab-muted);text-align:center}
+.empty{margin:40% 0 0;color:var(--confab-muted);text-align:center}
+.older{min-height:1px}
+.jump{align-self:center;margin:-44px auto 8px;position:relative;z-index:1;background:var(--confab-accent);color:var(--confab-on-accent);border-color:var(--confab-accent);border-radius:999px;box-shadow:0 2px 8px rgba(0,0,0,.2)}
 .announce{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (prefers-reduced-motion:no-preference){.panel{animation:confab-in .16s ease-out}
 button{transition:background-color .12s,border-color .12s}}

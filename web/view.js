@@ -6,7 +6,10 @@
 // output goes through markdown.js.
 //
 // Streaming: deltas update the open message's text at once and its rendering once per
-// animation frame, so a burst of deltas costs one render.
+// animation frame, so a burst of deltas costs one render (and markdown.js parses only the
+// block still open). The log follows a streaming reply only while the reader is at its
+// bottom; a reader who scrolled up stays where they are and gets a "Jump to latest" button.
+// A long session draws its newest PAGE messages, and older ones as the reader scrolls up.
 
 import { render } from './markdown.js';
 
@@ -21,8 +24,11 @@ import { render } from './markdown.js';
  *   tool_call_id?: string, name?: string, created_ms?: number, incomplete?: boolean, incomplete_reason?: string,
  *   usage?: any, id?: string }} Message
  * @typedef {{ message: Message, root: HTMLElement, body: HTMLElement, thinking: HTMLDetailsElement,
- *   reasoning: HTMLElement, calls: HTMLElement, footer: HTMLElement, rendered: any, dirty: boolean }} Shown
+ *   reasoning: HTMLElement, calls: HTMLElement, footer: HTMLElement, rendered: any, dirty: boolean, streaming: boolean }} Shown
  */
+
+const PAGE = 40;        // messages drawn at a time when a session opens or the reader scrolls up
+const AT_BOTTOM = 48;  // px: this close to the bottom counts as reading the newest message
 
 export class View {
   #root; #intents; #inline;
@@ -33,6 +39,14 @@ export class View {
   /** @type {Map<string, string>} tool call id -> its result, for call lines drawn later */
   #results = new Map();
   #frame = 0;
+  /** @type {Message[]} the session reset() was given, for drawing older messages on demand */
+  #all = [];
+  #older = 0;  // messages before this index are not drawn yet
+  /** @type {HTMLElement | null} */ #sentinel = null;
+  /** @type {IntersectionObserver | null} */ #observer = null;
+  #following = true;   // the reader is at the bottom: new content scrolls into view
+  #followedTo = -1;    // the scrollTop the log last set itself
+  jump;
   panel; log; announcer; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
 
   /** @param {ShadowRoot} root @param {{ title: string, placeholder: string, inline: boolean }} text @param {Intents} intents */
@@ -111,31 +125,52 @@ export class View {
     });
     form.append(this.input, this.send, this.stop);
 
+    this.jump = button('Jump to latest', 'Jump to latest', () => this.#toBottom());
+    this.jump.className = 'jump';
+    this.jump.hidden = true;
+    // Whether the log follows new content is decided by the reader's own scrolling only: a scroll
+    // that the log did itself (to follow) leaves it as it was, even if content grew meanwhile.
+    this.log.addEventListener('scroll', () => {
+      if (Math.abs(this.log.scrollTop - this.#followedTo) < 2) return;
+      this.#following = this.#atBottom();
+      if (this.#following) this.jump.hidden = true;
+    }, { passive: true });
+
     this.announcer = el('div', 'announce');
     this.announcer.setAttribute('aria-live', 'polite');
     this.announcer.setAttribute('aria-atomic', 'true');
 
-    this.panel.append(header, this.notices, this.sessionsBox, this.log, form, this.announcer);
+    this.panel.append(header, this.notices, this.sessionsBox, this.log, this.jump, form, this.announcer);
     root.append(this.panel);
   }
 
-  /** Shows a whole session (opening one, switching, after a retry). */
+  /** Shows a whole session (opening one, switching, after a retry): its newest PAGE messages. */
   reset(/** @type {Message[]} */ messages) {
     this.#shown.clear();
     this.#dirty.clear();
     this.#results.clear();
+    this.#observer?.disconnect();
+    this.#sentinel = null;
     this.log.replaceChildren();
-    messages.forEach((m, i) => this.message(i, m));
+    this.jump.hidden = true;
+    this.#all = messages;
+    for (const m of messages) if (m.role === 'tool') this.#results.set(String(m.tool_call_id ?? ''), m.content ?? '');
+    this.#older = Math.max(0, messages.length - PAGE);
+    for (let i = this.#older; i < messages.length; i++) this.message(i, messages[i]);
+    if (this.#older > 0) this.#watchOlder();
     if (!messages.length) this.#empty();
+    this.#following = true;
     this.#flush();
-    this.log.scrollTop = this.log.scrollHeight;
   }
 
-  /** show_message: message `index` appeared or changed. */
-  message(/** @type {number} */ index, /** @type {Message} */ message) {
+  /**
+   * show_message: message `index` appeared or changed; `streaming` while a reply is still
+   * arriving (its markdown is drawn block by block, and checked whole once it ends).
+   */
+  message(/** @type {number} */ index, /** @type {Message} */ message, streaming = false) {
     this.log.querySelector('.empty')?.remove();
     if (message.role === 'tool') return this.#toolResult(message);
-    if (message.role === 'system') return;
+    if (message.role === 'system' || index < this.#older) return;
     let shown = this.#shown.get(index);
     if (!shown) {
       shown = this.#create(message);
@@ -143,7 +178,46 @@ export class View {
       this.log.append(shown.root);
     }
     shown.message = { ...message };
+    shown.streaming = streaming;
     this.#mark(index);
+  }
+
+  /** A line at the top of the log that draws the previous PAGE messages when it scrolls into view. */
+  #watchOlder() {
+    this.#sentinel = el('div', 'older');
+    this.#sentinel.setAttribute('aria-hidden', 'true');
+    this.log.prepend(this.#sentinel);
+    this.#observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) this.#drawOlder();
+    }, { root: this.log, rootMargin: '600px 0px 0px 0px' });
+    this.#observer.observe(this.#sentinel);
+  }
+
+  #drawOlder() {
+    const sentinel = this.#sentinel;
+    if (!sentinel) return;
+    const to = this.#older;
+    const from = Math.max(0, to - PAGE);
+    const height = this.log.scrollHeight;
+    const nodes = [];
+    for (let i = from; i < to; i++) {
+      const m = this.#all[i];
+      if (m.role === 'tool' || m.role === 'system') continue;
+      const shown = this.#create(m);
+      shown.message = { ...m };
+      this.#shown.set(i, shown);
+      this.#paint(shown);
+      nodes.push(shown.root);
+    }
+    sentinel.after(...nodes);
+    this.#older = from;
+    this.log.scrollTop += this.log.scrollHeight - height;  // what the reader was looking at stays put
+    this.#followedTo = this.log.scrollTop;
+    if (from === 0) {
+      this.#observer?.disconnect();
+      sentinel.remove();
+      this.#sentinel = null;
+    }
   }
 
   /** show_delta: message `index` grew. */
@@ -167,7 +241,7 @@ export class View {
     row.append(p);
     if (canRetry) row.append(button('Retry', 'Retry the reply', () => this.#intents.retry()));
     this.log.append(row);
-    this.#scroll(true);
+    this.#scroll();
   }
 
   clearErrors() {
@@ -191,6 +265,9 @@ export class View {
   }
 
   busy(/** @type {boolean} */ on) {
+    if (!on) {
+      for (const [index, shown] of this.#shown) if (shown.streaming) { shown.streaming = false; this.#mark(index); }
+    }
     this.send.hidden = on;
     this.stop.hidden = !on;
     this.log.setAttribute('aria-busy', String(on));
@@ -276,7 +353,7 @@ export class View {
     }
     footer.append(time);
     root.append(thinking, body, calls, footer);
-    return { message, root, body, thinking, reasoning, calls, footer, rendered: null, dirty: true };
+    return { message, root, body, thinking, reasoning, calls, footer, rendered: null, dirty: true, streaming: false };
   }
 
   #mark(/** @type {number} */ index) {
@@ -287,21 +364,22 @@ export class View {
   #flush() {
     if (this.#frame) cancelAnimationFrame(this.#frame);
     this.#frame = 0;
-    const stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 48;
     for (const index of this.#dirty) {
       const shown = this.#shown.get(index);
       if (shown) this.#paint(shown);
     }
     this.#dirty.clear();
-    this.#scroll(stick);
+    this.#scroll();
   }
+
+  #atBottom() { return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < AT_BOTTOM; }
 
   #paint(/** @type {Shown} */ s) {
     const m = s.message;
     if (m.role === 'user') {
       s.body.textContent = m.content ?? '';
     } else {
-      s.rendered = render(s.body, m.content ?? '', s.rendered);
+      s.rendered = render(s.body, m.content ?? '', s.rendered, !s.streaming);
       if (m.refusal) {
         let r = s.body.querySelector('.refusal');
         if (!r) s.body.append((r = el('p', 'refusal')));
@@ -369,8 +447,21 @@ export class View {
     this.log.append(p);
   }
 
-  #scroll(/** @type {boolean} */ stick) {
-    if (stick) this.log.scrollTop = this.log.scrollHeight;
+  /** Follows new content when the reader is at the bottom; otherwise offers the way down. */
+  #scroll() {
+    if (this.#following) {
+      this.log.scrollTop = this.log.scrollHeight;
+      this.#followedTo = this.log.scrollTop;
+    } else if (!this.#atBottom()) {
+      this.jump.hidden = false;
+    }
+  }
+
+  #toBottom() {
+    this.jump.hidden = true;  // first: the button's room goes back to the log
+    this.#following = true;
+    this.#scroll();  // at once, not smoothly: a smooth scroll's steps would read as the reader's own
+    this.log.focus({ preventScroll: true });
   }
 
   #grow() {

@@ -289,8 +289,9 @@ class Widget {
   }
 
   #showMessage(/** @type {number} */ index, /** @type {Record<string, any>} */ message) {
-    this.#view.message(index, message);
-    if (message.role === 'assistant' && !this.#opened.has(index)) {
+    const opening = message.role === 'assistant' && !this.#opened.has(index);
+    this.#view.message(index, message, opening);
+    if (opening) {
       this.#opened.add(index);  // opened: it streams now, and its next show_message finishes it
       return;
     }

@@ -1,0 +1,137 @@
+// Rendering a long streamed answer: a 4,000-token markdown answer (bench/render-answer.mjs:
+// headings, lists, tables, fenced code) streams through the widget in Chromium from `confab
+// serve --replay`, and, in the same browser run and page, through the way most widgets draw a
+// reply: marked parsing the whole message again after every token and setting innerHTML. For
+// each, the main thread's time is read from a Chromium trace (devtools.timeline): script that
+// draws (the widget's animation-frame callbacks; marked's per-token task), style, layout and
+// paint, and the longest task. Printed beside the targets of issue 6 (rendering < 150 ms, no
+// task > 50 ms, >= 20x less than the whole re-render).
+//
+//   node bench/render.mjs [--tokens N] [--chunk BYTES] [--pace MS] [--widget-only]
+//
+// --chunk and --pace set how the relay sends the stream (bytes per write, pause between
+// writes): the widget draws once per animation frame, so the arrival rate sets how often it
+// draws; the rate is printed with the figures.
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launch, startSite, stopAll, repo } from '../tests/browser/helpers.mjs';
+import { answer } from './render-answer.mjs';
+
+const { values: opts } = parseArgs({ options: {
+  tokens: { type: 'string', default: '4000' }, 'widget-only': { type: 'boolean', default: false }, chunk: { type: 'string', default: '512' }, pace: { type: 'string', default: '4' },
+} });
+const { text, tokens } = answer(Number(opts.tokens));
+
+// The answer as an OpenAI stream: one chunk per token, then the finish and usage.
+const dir = mkdtempSync(join(tmpdir(), 'confab-render-'));
+const sse = join(dir, 'answer.sse');
+const chunk = (delta, extra = {}) => 'data: ' + JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 0,
+  model: 'bench', choices: [{ index: 0, delta, finish_reason: null }], ...extra }) + '\n\n';
+writeFileSync(sse, chunk({ role: 'assistant', content: '' }) + tokens.map((t) => chunk({ content: t })).join('') +
+  'data: ' + JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 0, model: 'bench',
+    choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: tokens.length, total_tokens: tokens.length + 10 } }) +
+  '\n\ndata: [DONE]\n\n');
+
+const site = await startSite(['--replay', sse, '--replay-chunk', opts.chunk, '--replay-pace', opts.pace]);
+const browser = await launch();
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1000, height: 800 } })).newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await page.addScriptTag({ content: readFileSync(join(repo, 'node_modules', 'marked', 'lib', 'marked.umd.js'), 'utf8') });
+  await page.locator('confab-chat .launcher').click();
+  await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
+  await page.waitForTimeout(300);
+
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+
+  // The widget.
+  const widget = await page.evaluate(() => new Promise((resolve) => {
+    const c = window.Confab.widget;
+    const off = c.on('turn_end', (turn) => {
+      off();
+      requestAnimationFrame(() => setTimeout(() => {
+        console.timeStamp('confab-widget-end');
+        resolve({ ms: performance.now() - t0, status: turn.status, chars: document.querySelector('confab-chat').shadowRoot
+          .querySelector('.msg.assistant:last-of-type .body').textContent.length });
+      }));
+    });
+    console.timeStamp('confab-widget-start');
+    const t0 = performance.now();
+    c.send('Write the long answer.');
+  }));
+  await page.waitForTimeout(300);
+
+  // marked, the whole message after every token, each token its own task, in a box as wide as the widget's.
+  const peer = await page.evaluate((tokens) => new Promise((resolve) => {
+    if (!tokens.length) { console.timeStamp('confab-peer-start'); console.timeStamp('confab-peer-end'); return resolve({ ms: 0, chars: 0 }); }
+    const box = document.createElement('div');
+    box.style.cssText = 'position:fixed;left:20px;top:20px;width:380px;height:500px;overflow:auto;background:#fff;font:15px/1.45 system-ui';
+    document.body.append(box);
+    const channel = new MessageChannel();
+    let i = 0;
+    let text = '';
+    console.timeStamp('confab-peer-start');
+    const t0 = performance.now();
+    channel.port1.onmessage = () => {
+      text += tokens[i++];
+      box.innerHTML = window.marked.parse(text);
+      box.scrollTop = box.scrollHeight;
+      if (i < tokens.length) return channel.port2.postMessage(0);
+      requestAnimationFrame(() => setTimeout(() => {
+        console.timeStamp('confab-peer-end');
+        resolve({ ms: performance.now() - t0, chars: box.textContent.length });
+      }));
+    };
+    channel.port2.postMessage(0);
+  }), opts['widget-only'] ? [] : tokens);
+
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
+  const events = trace.traceEvents;
+  const stamp = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name);
+  const start = stamp('confab-widget-start');
+  const main = (e) => e.pid === start.pid && e.tid === start.tid && e.ph === 'X';
+  const RENDER = { UpdateLayoutTree: 'style', RecalculateStyles: 'style', Layout: 'layout', PrePaint: 'paint', Paint: 'paint',
+    Layerize: 'paint', UpdateLayer: 'paint', CompositeLayers: 'paint', Commit: 'paint' };
+  /**
+   * Main-thread figures between two stamps, in ms. Events nest (a forced layout inside a script,
+   * a paint inside a commit), so each is counted only where no counted event holds it already.
+   */
+  const figures = (from, to, scriptNames) => {
+    const a = stamp(from).ts, b = stamp(to).ts;
+    const inside = events.filter((e) => main(e) && e.ts >= a && e.ts + (e.dur ?? 0) <= b).sort((x, y) => x.ts - y.ts || y.dur - x.dur);
+    const out = { script: 0, style: 0, layout: 0, paint: 0 };
+    let end = -1;
+    for (const e of inside) {
+      const kind = scriptNames.includes(e.name) ? 'script' : RENDER[e.name];
+      if (!kind || e.ts < end) continue;
+      out[kind] += e.dur / 1000;
+      end = e.ts + e.dur;
+    }
+    const tasks = inside.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+    return { ...out, rendering: out.script + out.style + out.layout + out.paint,
+      busy: tasks.reduce((n, e) => n + e.dur, 0) / 1000, longest: Math.max(0, ...tasks.map((e) => e.dur)) / 1000,
+      frames: inside.filter((e) => e.name === 'FireAnimationFrame').length, tasks: tasks.length };
+  };
+  const w = figures('confab-widget-start', 'confab-widget-end', ['FireAnimationFrame']);
+  const p = figures('confab-peer-start', 'confab-peer-end', ['EventDispatch', 'FunctionCall', 'FireAnimationFrame']);
+
+  const f = (n) => n.toFixed(1).padStart(8);
+  console.log(`answer: ${tokens.length} tokens, ${text.length} characters, ${(text.match(/^```/gm) ?? []).length / 2} code blocks, ` +
+    `${(text.match(/^\|---/gm) ?? []).length} tables; streamed by confab serve --replay in ${(widget.ms / 1000).toFixed(1)} s ` +
+    `(${Math.round(tokens.length / (widget.ms / 1000))} tokens/s; --chunk ${opts.chunk} --pace ${opts.pace}), status ${widget.status}\n`);
+  console.log('main thread, ms            widget   marked (whole message per token)');
+  for (const [label, key] of [['drawing script', 'script'], ['style', 'style'], ['layout', 'layout'], ['paint', 'paint'],
+    ['rendering in all', 'rendering'], ['busy in all', 'busy'], ['longest task', 'longest']])
+    console.log(`${label.padEnd(24)} ${f(w[key])} ${f(p[key])}`);
+  console.log(`${'animation frames'.padEnd(24)} ${String(w.frames).padStart(8)} ${String(p.frames).padStart(8)}`);
+  console.log(`\nrendering: widget ${w.rendering.toFixed(1)} ms (target < 150), marked ${p.rendering.toFixed(1)} ms: ` +
+    `${(p.rendering / w.rendering).toFixed(1)}x less (target >= 20x)`);
+  console.log(`longest task: widget ${w.longest.toFixed(1)} ms (target <= 50), marked ${p.longest.toFixed(1)} ms`);
+  console.log(`text drawn: widget ${widget.chars} characters, marked ${peer.chars}`);
+} finally {
+  await browser.close();
+  await stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}

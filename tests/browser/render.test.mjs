@@ -1,0 +1,113 @@
+// Rendering that stays put: markdown drawn block by block while it streams equals the whole
+// text drawn at once, at every length; a reader who scrolled up is never pulled down and gets
+// a "Jump to latest" button; a session of 2,000 messages opens with only its newest messages
+// drawn, and draws older ones as the reader scrolls up, keeping their place.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, startSite, stopAll, openWidget, sendMessage, nextTurnEnd } from './helpers.mjs';
+import { answer } from '../../bench/render-answer.mjs';
+
+let browser, site;
+before(async () => {
+  site = await startSite(['--demo-pace', '25']);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await stopAll();
+});
+
+test('render: markdown drawn as it streams equals the whole text drawn at once, at every length', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(site.pages.url + '/host.html');
+  const text = answer(700).text + '\n\nA [reference link][ref] at the end.\n\n[ref]: https://example.com/ref\n';
+  const differences = await page.evaluate(async ({ base, text }) => {
+    const md = await import(base + '/markdown.js');
+    await md.load(new URL(base + '/'));
+    const streamed = document.createElement('div');
+    const whole = document.createElement('div');
+    let state = null;
+    const out = [];
+    for (let n = 1; n <= text.length; n += 1 + (n % 5)) {
+      state = md.render(streamed, text.slice(0, n), state);
+      md.render(whole, text.slice(0, n), null, true);
+      // A reference defined later may change earlier links until the end; everything else must match.
+      if (streamed.innerHTML !== whole.innerHTML && !text.slice(0, n).includes('[ref]:')) out.push(n);
+    }
+    state = md.render(streamed, text, state, true);
+    md.render(whole, text, null, true);
+    if (streamed.innerHTML !== whole.innerHTML) out.push('final');
+    return { out, frozen: state.frozen, blocks: state.nodes.length };
+  }, { base: site.relay.url, text });
+  assert.deepEqual(differences.out, []);
+  assert.ok(differences.blocks > 20);
+});
+
+test('render: a reader who scrolled up stays put while a reply streams, and can jump to the latest', async () => {
+  const page = await (await browser.newContext({ viewport: { width: 800, height: 600 } })).newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const filled = nextTurnEnd(page);
+  await sendMessage(page, 'fill the log');
+  await filled;
+  const log = page.locator('confab-chat .log');
+  const jump = page.getByRole('button', { name: 'Jump to latest' });
+  assert.equal(await jump.isHidden(), true);
+  const ended = nextTurnEnd(page);
+  await sendMessage(page, 'stream while I read');
+  await page.locator('confab-chat .log[aria-busy=true] .msg.assistant:last-child .body > *').first().waitFor();
+  await log.evaluate((l) => { l.scrollTop = 0; });
+  await page.waitForTimeout(500);  // the reply goes on streaming
+  assert.equal(await log.evaluate((l) => l.scrollTop), 0, 'not pulled down');
+  await jump.waitFor();
+  await ended;
+  assert.equal(await log.evaluate((l) => l.scrollTop), 0);
+  await jump.click();
+  await page.waitForFunction(() => {
+    const l = document.querySelector('confab-chat').shadowRoot.querySelector('.log');
+    return l.scrollHeight - l.scrollTop - l.clientHeight < 2;
+  });
+  assert.equal(await jump.isHidden(), true);
+
+  // At the bottom, the next reply is followed to its end.
+  const next = nextTurnEnd(page);
+  await sendMessage(page, 'follow me');
+  await next;
+  await page.waitForTimeout(100);
+  assert.ok(await log.evaluate((l) => l.scrollHeight - l.scrollTop - l.clientHeight < 48));
+  await page.context().close();
+});
+
+test('render: a 2,000-message session opens with its newest messages drawn, and older ones as the reader scrolls up', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const sections = answer(400).text.split('\n\n');
+  const messages = Array.from({ length: 2000 }, (_, i) => ({
+    id: 'm' + i, role: i % 2 ? 'assistant' : 'user', created_ms: 1700000000000 + i * 1000,
+    content: i % 2 ? sections.slice(i % 7, (i % 7) + 4).join('\n\n') : 'question number ' + i,
+  }));
+  const session = { format: 'confab.session', version: 1, id: 'slong', title: 'long', created_ms: 1700000000000,
+    updated_ms: 1700002000000, settings: {}, messages };
+  await page.evaluate((json) => window.Confab.widget.importSession(json), JSON.stringify(session));
+  const drawn = () => page.locator('confab-chat .msg').count();
+  const first = await drawn();
+  assert.ok(first <= 120, `${first} messages drawn at first`);
+  assert.equal(await page.locator('confab-chat .msg.user .body').last().textContent(), 'question number 1998');
+
+  // Scrolling up draws older messages above, and what the reader sees stays where it was.
+  const log = page.locator('confab-chat .log');
+  const anchor = page.locator('confab-chat .msg').first();
+  const text = await anchor.locator('.body').textContent();
+  await log.evaluate((l) => { l.scrollTop = 0; });
+  await page.waitForFunction((n) => document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg').length > n, first);
+  assert.ok(await drawn() <= first + 120);
+  const still = await page.evaluate((t) => {
+    const root = document.querySelector('confab-chat').shadowRoot;
+    const l = root.querySelector('.log');
+    const m = [...root.querySelectorAll('.msg .body')].find((b) => b.textContent === t);
+    return m.getBoundingClientRect().top - l.getBoundingClientRect().top;
+  }, text);
+  assert.ok(still >= -5, 'the message that was at the top did not jump above the view: ' + still);
+  await page.context().close();
+});
