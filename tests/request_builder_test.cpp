@@ -6,18 +6,12 @@
 
 #include "core/json_util.h"
 #include "core/request_builder.h"
+#include "tests/test_util.h"
 
+using confab::test::text_message;
 using nlohmann::json;
 
 namespace {
-
-confab::Message text_message(confab::Role role, std::string text)
-{
-    confab::Message message;
-    message.role = role;
-    message.content = std::move(text);
-    return message;
-}
 
 confab::ToolCall call(std::string id, std::string name, std::string arguments)
 {

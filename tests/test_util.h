@@ -10,9 +10,20 @@
 #include <string_view>
 #include <vector>
 
+#include "core/message.h"
+
 namespace confab::test {
 
 // The bytes of a file; an empty string if it cannot be read.
+// A message of `role` holding `text` and nothing else.
+inline Message text_message(Role role, std::string text)
+{
+    Message message;
+    message.role = role;
+    message.content = std::move(text);
+    return message;
+}
+
 inline std::string read_file(const std::string& path)
 {
     std::string bytes;

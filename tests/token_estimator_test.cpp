@@ -9,21 +9,15 @@
 #include <vector>
 
 #include "core/token_estimator.h"
+#include "tests/test_util.h"
 
 using confab::Message;
 using confab::Role;
 using confab::TextProfile;
 using confab::TokenEstimator;
+using confab::test::text_message;
 
 namespace {
-
-Message text_message(Role role, std::string text)
-{
-    Message message;
-    message.role = role;
-    message.content = std::move(text);
-    return message;
-}
 
 // Chat texts with their exact o200k_base token counts (js-tiktoken 1.0.21, encode().length).
 struct Counted {
