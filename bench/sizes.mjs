@@ -6,10 +6,21 @@
 // bundle (DESIGN.md), and the budget of issue 6 (8 KB before opening, 90 KB in total).
 //
 //   node bench/sizes.mjs
+//   node bench/sizes.mjs --profile build/wasm/web/engine-profile/engine.wasm
+//
+// --profile prints where engine.wasm's bytes go instead: the sections, then the code by what
+// it implements (from the name section of the build `cmake --build <build> --target
+// confab_engine_profile` makes: the shipped engine with --profiling-funcs) and the largest functions.
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { launch, startRelay, stopAll, dist, realRelay } from '../tests/browser/helpers.mjs';
+
+if (process.argv[2] === '--profile') {
+  profile(process.argv[3]);
+  process.exit(0);
+}
 
 const relay = await startRelay(['--demo-pace', '0']);
 const browser = await launch();
@@ -59,4 +70,86 @@ try {
 } finally {
   await browser.close();
   await stopAll();
+}
+
+/** engine.wasm's bytes: sections, then code per function (name section), grouped. */
+function profile(file) {
+  const buf = readFileSync(file);
+  let p = 8;
+  const leb = () => { let r = 0, shift = 0, b; do { b = buf[p++]; r |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80); return r >>> 0; };
+  const skipLimits = () => { const flags = leb(); leb(); if (flags & 1) leb(); };
+  const SECTIONS = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'code', 'data', 'data count'];
+  const sections = [];
+  let imports = 0;
+  const bodies = [];
+  const names = new Map();
+  while (p < buf.length) {
+    const id = buf[p++];
+    const size = leb();
+    const start = p;
+    let label = SECTIONS[id] ?? String(id);
+    if (id === 2) {
+      for (let n = leb(); n > 0; n--) {
+        for (let field = 0; field < 2; field++) { const length = leb(); p += length; }  // module and field names
+        const kind = buf[p++];
+        if (kind === 0) { leb(); imports++; } else if (kind === 1) { p++; skipLimits(); } else if (kind === 2) skipLimits(); else p += 2;
+      }
+    } else if (id === 10) {
+      for (let n = leb(); n > 0; n--) { const s = leb(); bodies.push(s); p += s; }
+    } else if (id === 0) {
+      const length = leb();
+      label = 'custom "' + buf.subarray(p, p + length).toString() + '"';
+      p += length;
+      if (label === 'custom "name"') {
+        while (p < start + size) {
+          const sub = buf[p++];
+          const end = leb() + p;
+          if (sub === 1) for (let n = leb(); n > 0; n--) { const index = leb(); const l = leb(); names.set(index, buf.subarray(p, p + l).toString()); p += l; }
+          p = end;
+        }
+      }
+    }
+    sections.push([label, size]);
+    p = start + size;
+  }
+  console.log(`${file}: ${buf.length} bytes\n\nsections (bytes):`);
+  for (const [label, size] of sections) console.log(`${String(size).padStart(9)}  ${label}`);
+  if (!names.size) return console.log('\n(no name section: profile the build of the confab_engine_profile target)');
+
+  const rows = bodies.map((size, i) => ({ size, name: names.get(i + imports) ?? `function ${i + imports}` }));
+  let plain = rows.map((r) => r.name);
+  try { plain = execFileSync('c++filt', { input: plain.join('\n') }).toString().split('\n'); } catch { /* names as stored */ }
+  rows.forEach((r, i) => { r.name = plain[i] || r.name; });
+  /** What a function implements: its namespace and class, without template arguments. */
+  const owner = (name) => {
+    let d = name.replace(/\(anonymous namespace\)/g, 'anon');
+    for (let i = 0; i < 20 && /<[^<>]*>/.test(d); i++) d = d.replace(/<[^<>]*>/g, '');
+    d = d.replace(/^(decltype\(auto\)|void|bool|int|unsigned long|auto) /, '').split('(')[0];
+    let m;
+    if ((m = /^nlohmann::json_abi_\w+::detail::(\w+)/.exec(d))) return 'nlohmann::json ' + m[1];
+    if (/^nlohmann/.test(d)) return 'nlohmann::json basic_json';
+    if (/^confab::anon::/.test(d)) return 'core: file-local helpers (parsers of sessions, chunks, errors)';
+    if ((m = /^confab::(\w+)/.exec(d))) return 'core: confab::' + m[1];
+    if (/^anon::|^confab_/.test(d)) return 'web/bridge.cpp';
+    if (/__variant_detail/.test(d)) return 'std::variant (visitation)';
+    if ((m = /^std::__2::(\w+)/.exec(d))) return 'std::' + m[1].replace(/^__vector_base$/, 'vector').replace(/^__split_buffer$/, 'vector');
+    if (/^(fmt_fp|printf_core|pop_arg|vfprintf|v?snprintf|fmt_[a-z]|out|pad|__(div|mul|add|sub|extend|trunc|fix|float|lt|gt|eq|ne|ge|le|unord)[a-z]*[0-9]|frexpl?|scalbnl?|wcrtomb|strtod|__floatscan|__shgetc|__shlim|__intscan|copysignl|fmodl)/.test(d))
+      return 'libc: printf, strtod and their long double (soft-float) arithmetic';
+    if (/malloc|^free$|sbrk|emmalloc|claim_more|attempt_allocate|_chunk|compute_free/.test(d)) return 'libc: emmalloc';
+    return 'libc and runtime (' + d.slice(0, 24) + ')';
+  };
+  const total = rows.reduce((n, r) => n + r.size, 0);
+  const groups = new Map();
+  for (const r of rows) {
+    const g = owner(r.name);
+    const entry = groups.get(g) ?? { size: 0, count: 0 };
+    entry.size += r.size;
+    entry.count++;
+    groups.set(g, entry);
+  }
+  console.log(`\ncode: ${total} bytes in ${rows.length} functions, by what they implement (largest 30):`);
+  for (const [g, v] of [...groups].sort((a, b) => b[1].size - a[1].size).slice(0, 30))
+    console.log(`${String(v.size).padStart(9)} ${(100 * v.size / total).toFixed(1).padStart(5)}%  ${String(v.count).padStart(4)} fn  ${g}`);
+  console.log('\nlargest functions:');
+  for (const r of rows.sort((a, b) => b.size - a.size).slice(0, 15)) console.log(`${String(r.size).padStart(9)}  ${r.name.slice(0, 120)}`);
 }

@@ -13,7 +13,7 @@
     'deleteSession', 'exportSession', 'importSession', 'set'];
   const CSS = ':host{all:initial!important;display:block!important;position:fixed!important;right:20px!important;' +
     'bottom:20px!important;z-index:2147483000!important}:host([data-position=left]){right:auto!important;left:20px!important}' +
-    '.launcher{all:initial;box-sizing:border-box;width:56px;height:56px;border-radius:50%;background:#1d4ed8;color:#fff;' +
+    '.launcher{all:initial;box-sizing:border-box;width:56px;height:56px;border-radius:50%;background:var(--confab-accent,#1d4ed8);color:var(--confab-on-accent,#fff);' +
     'display:grid;place-items:center;cursor:pointer;box-shadow:0 4px 16px rgba(0,0,0,.25)}.launcher:focus-visible{outline:2px solid #1d4ed8;' +
     'outline-offset:3px}.launcher svg{width:28px;height:28px;fill:currentColor}.launcher[aria-busy=true]{opacity:.7}';
 
@@ -73,6 +73,7 @@
     };
     for (const name of METHODS) api[name] = (/** @type {any[]} */ ...args) => load().then((w) => w[name](...args));
 
+    if (settings.theme === 'light' || settings.theme === 'dark') host.dataset.theme = settings.theme;
     if (floating) {
       host.setAttribute('floating', '');
       if (settings.position) host.dataset.position = String(settings.position);
@@ -82,7 +83,8 @@
       launcher = document.createElement('button');
       launcher.className = 'launcher';
       launcher.type = 'button';
-      launcher.setAttribute('aria-label', 'Open chat: ' + (settings.title ?? 'Chat'));
+      launcher.setAttribute('aria-label', openChat(settings));
+      launcher.setAttribute('part', 'launcher');
       launcher.setAttribute('aria-expanded', 'false');
       launcher.setAttribute('aria-controls', 'confab-panel');
       const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
@@ -107,6 +109,17 @@
       load();
     }
     return api;
+  }
+
+  /** The launcher's name before the widget (and strings.js) loads: the one string the loader holds. */
+  function openChat(/** @type {Settings} */ settings) {
+    let own = settings.strings ?? {};
+    if (typeof own === 'string') {
+      try { own = JSON.parse(own); } catch { own = {}; }
+    }
+    const fr = String(settings.lang ?? document.documentElement.lang ?? '').toLowerCase().startsWith('fr');
+    const text = own.openChat ?? (fr ? 'Ouvrir la discussion\u00a0: {title}' : 'Open chat: {title}');
+    return String(text).replace('{title}', settings.title ?? own.title ?? (fr ? 'Discussion' : 'Chat'));
   }
 
   /** Settings from attributes: data-system-prompt (script) or system-prompt (element) -> systemPrompt. */

@@ -21,6 +21,9 @@
 /** @typedef {{ type: number, props?: Record<string, any>, children?: Array<string | MdNode> }} MdNode */
 
 let md = /** @type {any} */ (null);
+/** The words of the render() call in progress (copy buttons). @type {import('./strings.js').Text} */
+let t = (key, vars = {}) => ({ copy: 'Copy', copyCode: 'Copy code', copyLang: 'Copy ' + vars.lang + ' code', copied: 'Copied',
+  copyFailed: 'Copy failed' })[key] ?? key;
 
 // md4c flags (md4c.h): TABLES | STRIKETHROUGH | TASKLISTS | PERMISSIVE_URL_AUTO_LINKS |
 // PERMISSIVE_EMAIL_AUTO_LINKS | PERMISSIVE_WWW_AUTO_LINKS | NO_HTML_BLOCKS | NO_HTML_SPANS.
@@ -58,9 +61,11 @@ export async function load(/** @type {URL} */ base, /** @type {boolean} */ wasm 
  * message streams, each call costs a parse of the open tail only; `final` (the message is
  * complete) makes sure the result equals a parse of the whole text.
  * @param {HTMLElement} into @param {string} text @param {Rendered | null} previous @param {boolean=} final
+ * @param {import('./strings.js').Text=} words  the widget's strings (strings.js)
  * @returns {Rendered}
  */
-export function render(into, text, previous, final = false) {
+export function render(into, text, previous, final = false, words = undefined) {
+  if (words) t = words;
   if (!text || !md) {  // md4w 0.2.7 throws on empty input; without md4w, plain text
     const nodes = text ? [paragraph(text)] : [];
     into.replaceChildren(...nodes);
@@ -228,12 +233,13 @@ function codeBlock(/** @type {MdNode} */ n) {
   const copy = el('button');
   copy.setAttribute('type', 'button');
   copy.className = 'copy';
-  copy.textContent = 'Copy';
-  copy.setAttribute('aria-label', lang ? 'Copy ' + lang + ' code' : 'Copy code');
+  const label = t('copy');
+  copy.textContent = label;
+  copy.setAttribute('aria-label', lang ? t('copyLang', { lang }) : t('copyCode'));
   copy.addEventListener('click', () => {
     navigator.clipboard?.writeText(code.textContent ?? '').then(
-      () => { copy.textContent = 'Copied'; setTimeout(() => (copy.textContent = 'Copy'), 1500); },
-      () => { copy.textContent = 'Copy failed'; });
+      () => { copy.textContent = t('copied'); setTimeout(() => (copy.textContent = label), 1500); },
+      () => { copy.textContent = t('copyFailed'); });
   });
   wrap.append(copy, pre);
   return wrap;

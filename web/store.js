@@ -23,7 +23,8 @@
 
 /**
  * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Entry
- * @typedef {{ notice: (text: string) => void, changed: (ids: string[]) => void, merged: (id: string, bytes: string) => void }} StoreSink
+ * @typedef {{ notice: (key: 'blocked' | 'full' | 'unsaved' | 'damaged', error?: string) => void, changed: (ids: string[]) => void,
+ *   merged: (id: string, bytes: string) => void }} StoreSink  notices name their strings.js key
  */
 
 const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
@@ -60,8 +61,7 @@ export class Store {
       await this.#locked(() => this.#sync(true));
       this.persistent = true;
     } catch {
-      this.#sink.notice('This browser is not letting the chat save conversations (storage is blocked, as in a ' +
-        'private window). You can keep chatting; this conversation will be gone when you close the page.');
+      this.#sink.notice('blocked');
     }
     if (this.persistent && typeof BroadcastChannel !== 'undefined') {
       this.#channel = new BroadcastChannel('confab:' + this.#name);
@@ -157,9 +157,7 @@ export class Store {
       const full = /quota/i.test(String(error?.name ?? '') + String(error?.message ?? error));
       if (!this.#quotaSaid) {
         this.#quotaSaid = true;
-        this.#sink.notice(full
-          ? 'Your browser\u2019s storage for this site is full, so the latest messages could not be saved. You can keep chatting; they are kept until you close the page.'
-          : 'The latest messages could not be saved in this browser. You can keep chatting; they are kept until you close the page.');
+        this.#sink.notice(full ? 'full' : 'unsaved');
       }
       return;
     }
@@ -244,8 +242,7 @@ export class Store {
   #damaged(/** @type {string} */ id, /** @type {string} */ why) {
     if (this.#said.has(id)) return;
     this.#said.add(id);
-    this.#sink.notice('One saved conversation could not be opened because its file is damaged (' + why +
-      '). It was left as it is; your other conversations are fine.');
+    this.#sink.notice('damaged', why);
   }
 
   #heard(/** @type {any} */ data) {

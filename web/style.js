@@ -5,6 +5,10 @@
 // `:host` rules are !important because the host element sits in the page, where rules such
 // as `* { all: unset }` reach it; nothing inside the shadow root is reachable from outside.
 
+// The dark theme: with prefers-color-scheme: dark unless the site set `theme: "light"`, or always with `theme: "dark"`.
+const dark = '--confab-accent:#8ab4ff;--confab-on-accent:#0b1220;--confab-bg:#16181d;--confab-fg:#e6e8eb;' +
+  '--confab-muted:#a3abb5;--confab-line:#3a404a;--confab-user:#232a3a;--confab-code:#0f1115;--confab-error:#ff8f84';
+
 export const css = `
 :host{all:initial!important;display:block!important;box-sizing:border-box!important;
 --confab-accent:#1d4ed8;--confab-on-accent:#fff;--confab-bg:#fff;--confab-fg:#1f2328;--confab-muted:#57606a;
@@ -14,8 +18,8 @@ font:15px/1.45 var(--confab-font)!important;color:var(--confab-fg)!important;tex
 :host([floating]){position:fixed!important;right:20px!important;bottom:20px!important;z-index:2147483000!important;width:auto!important;height:auto!important;margin:0!important;padding:0!important}
 :host([floating][data-position=left]){right:auto!important;left:20px!important}
 :host([inline]){height:var(--confab-height,560px)!important;max-width:100%!important}
-@media (prefers-color-scheme:dark){:host{--confab-accent:#8ab4ff;--confab-on-accent:#0b1220;--confab-bg:#16181d;--confab-fg:#e6e8eb;
---confab-muted:#a3abb5;--confab-line:#3a404a;--confab-user:#232a3a;--confab-code:#0f1115;--confab-error:#ff8f84}}
+@media (prefers-color-scheme:dark){:host(:not([data-theme=light])){${dark}}}
+:host([data-theme=dark]){${dark}}
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
 button{font:inherit;color:inherit;cursor:pointer;border:1px solid var(--confab-line);background:var(--confab-bg);border-radius:8px;padding:4px 10px;min-height:32px}
@@ -27,7 +31,9 @@ button:focus-visible,textarea:focus-visible,input:focus-visible,summary:focus-vi
 :host([floating]) .panel{position:absolute;right:0;bottom:72px;width:min(400px,calc(100vw - 40px));height:min(600px,calc(100vh - 120px));box-shadow:0 8px 32px rgba(0,0,0,.25)}
 :host([floating][data-position=left]) .panel{right:auto;left:0}
 :host([inline]) .panel{height:100%}
-@media (max-width:480px){:host([floating]) .panel{position:fixed;inset:0;width:auto;height:auto;border-radius:0}}
+@media (max-width:480px){:host([floating]) .panel{position:fixed;left:0;right:0;top:var(--confab-viewport-top,0px);bottom:auto;width:auto;
+height:var(--confab-viewport-height,100dvh);border:0;border-radius:0;box-shadow:none;
+padding:env(safe-area-inset-top) env(safe-area-inset-right) env(safe-area-inset-bottom) env(safe-area-inset-left)}}
 header{display:flex;align-items:center;gap:6px;padding:8px 10px;border-bottom:1px solid var(--confab-line)}
 header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .notices{display:flex;flex-direction:column;gap:4px;padding:0 10px}
@@ -72,4 +78,7 @@ blockquote{margin:6px 0;padding-left:10px;border-left:3px solid var(--confab-lin
 @media (prefers-reduced-motion:no-preference){.panel{animation:confab-in .16s ease-out}
 button{transition:background-color .12s,border-color .12s}}
 @keyframes confab-in{from{opacity:0;transform:translateY(8px)}to{opacity:1;transform:none}}
+/* Touch: every control at least 44 px (WCAG 2.5.5), last so that it wins. */
+@media (max-width:480px),(pointer:coarse){button,summary{min-height:44px;min-width:44px}.compose textarea{min-height:44px}.code .copy{min-height:44px}
+}
 `;

@@ -13,6 +13,8 @@
 
 import { render } from './markdown.js';
 
+/** @typedef {import('./strings.js').Text} Text */
+
 /**
  * @typedef {{
  *   send: (text: string) => void, stop: () => void, retry: () => void, newChat: () => void,
@@ -31,7 +33,7 @@ const PAGE = 40;        // messages drawn at a time when a session opens or the 
 const AT_BOTTOM = 48;  // px: this close to the bottom counts as reading the newest message
 
 export class View {
-  #root; #intents; #inline;
+  #root; #intents; #inline; #t; #lang;
   /** @type {Map<number, Shown>} */
   #shown = new Map();
   /** @type {Set<number>} */
@@ -49,26 +51,34 @@ export class View {
   jump;
   panel; log; announcer; input; send; stop; notices; sessionsBox; sessionsList; menuButton; title; fileInput;
 
-  /** @param {ShadowRoot} root @param {{ title: string, placeholder: string, inline: boolean }} text @param {Intents} intents */
+  /**
+   * @param {ShadowRoot} root @param {{ title: string, placeholder: string, inline: boolean, t: Text, lang: string }} text
+   * @param {Intents} intents
+   */
   constructor(root, text, intents) {
     this.#root = root;
     this.#intents = intents;
     this.#inline = text.inline;
+    const t = (this.#t = text.t);
+    this.#lang = text.lang;
 
     this.panel = el('div', 'panel');
     this.panel.setAttribute('role', text.inline ? 'region' : 'dialog');
     if (!text.inline) this.panel.setAttribute('aria-modal', 'false');  // the page stays usable beside it
     this.panel.setAttribute('aria-label', text.title);
     this.panel.id = 'confab-panel';
+    this.panel.setAttribute('part', 'panel');
+    this.panel.lang = text.lang;
 
     const header = el('header');
+    header.setAttribute('part', 'header');
     this.title = el('h2');
     this.title.textContent = text.title;
-    this.menuButton = button('\u2630', 'Conversations', () => intents.menu());
+    this.menuButton = button('\u2630', t('conversations'), () => intents.menu());
     this.menuButton.setAttribute('aria-expanded', 'false');
     this.menuButton.setAttribute('aria-controls', 'confab-sessions');
-    header.append(this.title, this.menuButton, button('+', 'New chat', () => intents.newChat()));
-    if (!text.inline) header.append(button('\u00d7', 'Close chat', () => intents.close()));
+    header.append(this.title, this.menuButton, button('+', t('newChat'), () => intents.newChat()));
+    if (!text.inline) header.append(button('\u00d7', t('close'), () => intents.close()));
 
     this.notices = el('div', 'notices');
     this.notices.setAttribute('role', 'status');
@@ -77,7 +87,7 @@ export class View {
     this.sessionsBox.id = 'confab-sessions';
     this.sessionsBox.hidden = true;
     this.sessionsList = el('ul');
-    this.sessionsList.setAttribute('aria-label', 'Conversations');
+    this.sessionsList.setAttribute('aria-label', t('conversations'));
     this.fileInput = /** @type {HTMLInputElement} */ (el('input'));
     this.fileInput.type = 'file';
     this.fileInput.accept = '.json,application/json';
@@ -87,7 +97,7 @@ export class View {
       if (file) intents.importFile(file);
       this.fileInput.value = '';
     });
-    this.sessionsBox.append(this.sessionsList, button('Import a conversation\u2026', 'Import a conversation from a file',
+    this.sessionsBox.append(this.sessionsList, button(t('import'), t('importName'),
       () => this.fileInput.click()), this.fileInput);
 
     // The log is not live (a streaming reply would be read out token by token); a finished
@@ -96,13 +106,16 @@ export class View {
     this.log.setAttribute('role', 'log');
     this.log.setAttribute('aria-live', 'off');
     this.log.tabIndex = 0;
-    this.log.setAttribute('aria-label', 'Messages');
+    this.log.setAttribute('aria-label', t('messages'));
+    this.log.setAttribute('part', 'log');
 
     const form = /** @type {HTMLFormElement} */ (el('form', 'compose'));
+    form.setAttribute('part', 'composer');
     this.input = /** @type {HTMLTextAreaElement} */ (el('textarea'));
     this.input.rows = 1;
     this.input.placeholder = text.placeholder;
-    this.input.setAttribute('aria-label', 'Message');
+    this.input.setAttribute('aria-label', t('message'));
+    this.input.setAttribute('part', 'input');
     this.input.addEventListener('input', () => this.#grow());
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
@@ -110,10 +123,12 @@ export class View {
         form.requestSubmit();
       }
     });
-    this.send = button('Send', 'Send message', () => {});
+    this.send = button(t('send'), t('sendName'), () => {});
+    this.send.setAttribute('part', 'send');
     this.send.type = 'submit';
     this.send.className = 'send';
-    this.stop = button('Stop', 'Stop the reply', () => intents.stop());
+    this.stop = button(t('stop'), t('stopName'), () => intents.stop());
+    this.stop.setAttribute('part', 'stop');
     this.stop.hidden = true;
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -125,7 +140,8 @@ export class View {
     });
     form.append(this.input, this.send, this.stop);
 
-    this.jump = button('Jump to latest', 'Jump to latest', () => this.#toBottom());
+    this.jump = button(t('jump'), t('jump'), () => this.#toBottom());
+    this.jump.setAttribute('part', 'jump');
     this.jump.className = 'jump';
     this.jump.hidden = true;
     // Whether the log follows new content is decided by the reader's own scrolling only: a scroll
@@ -239,7 +255,7 @@ export class View {
     const p = el('p');
     p.textContent = text;
     row.append(p);
-    if (canRetry) row.append(button('Retry', 'Retry the reply', () => this.#intents.retry()));
+    if (canRetry) row.append(button(this.#t('retry'), this.#t('retryName'), () => this.#intents.retry()));
     this.log.append(row);
     this.#scroll();
   }
@@ -257,7 +273,7 @@ export class View {
     const t = effect.tokens ?? {};
     const total = (t.input ?? 0) + (t.output ?? 0);
     if (!total) return;
-    let text = (t.estimated ? '\u2248' : '') + total.toLocaleString('en') + ' tokens';
+    let text = (t.estimated ? '\u2248' : '') + this.#t('tokens', { n: total.toLocaleString(this.#lang) });
     if (priced) text += ' \u00b7 $' + Number(effect.cost?.charged ?? 0).toFixed(4);
     let span = last.footer.querySelector('.usage');
     if (!span) last.footer.append((span = el('span', 'usage')));
@@ -284,7 +300,7 @@ export class View {
     p.textContent = text;
     row.append(p);
     if (action) row.append(button(action.label, action.label, () => { row.remove(); action.run(); }));
-    row.append(button('\u00d7', 'Dismiss', () => row.remove()));
+    row.append(button('\u00d7', this.#t('dismiss'), () => row.remove()));
     this.notices.append(row);
     if (ms) setTimeout(() => row.remove(), ms);
     return row;
@@ -299,13 +315,14 @@ export class View {
       const li = el('li');
       li.dataset.id = entry.id;
       li.setAttribute('aria-current', String(entry.id === current));
-      const name = entry.title || 'New chat';
-      const pick = button(name, 'Open ' + name, () => this.#intents.pick(entry.id));
+      const t = this.#t;
+      const name = entry.title || t('untitled');
+      const pick = button(name, t('open', { name }), () => this.#intents.pick(entry.id));
       pick.className = 'pick';
       li.append(pick,
-        button('Rename', 'Rename ' + name, () => this.#renaming(li, entry.id, name)),
-        button('Export', 'Export ' + name, () => this.#intents.exportOne(entry.id)),
-        button('Delete', 'Delete ' + name, () => this.#intents.remove(entry.id)));
+        button(t('rename'), t('renameName', { name }), () => this.#renaming(li, entry.id, name)),
+        button(t('export'), t('exportName', { name }), () => this.#intents.exportOne(entry.id)),
+        button(t('delete'), t('deleteName', { name }), () => this.#intents.remove(entry.id)));
       return li;
     });
     this.sessionsList.replaceChildren(...items);
@@ -319,7 +336,7 @@ export class View {
   #renaming(/** @type {HTMLElement} */ li, /** @type {string} */ id, /** @type {string} */ name) {
     const input = /** @type {HTMLInputElement} */ (el('input'));
     input.value = name;
-    input.setAttribute('aria-label', 'New name for ' + name);
+    input.setAttribute('aria-label', this.#t('newName', { name }));
     const done = (/** @type {boolean} */ save) => {
       if (save && input.value.trim()) this.#intents.rename(id, input.value.trim());
       else this.#intents.relist();
@@ -328,21 +345,23 @@ export class View {
       if (event.key === 'Enter') done(true);
       if (event.key === 'Escape') { event.stopPropagation(); done(false); }
     });
-    li.replaceChildren(input, button('Save', 'Save the name', () => done(true)));
+    li.replaceChildren(input, button(this.#t('save'), this.#t('saveName'), () => done(true)));
     input.focus();
     input.select();
   }
 
   #create(/** @type {Message} */ message) {
     const root = el('article', 'msg ' + message.role);
-    root.setAttribute('dir', 'auto');
+    root.setAttribute('part', 'message ' + message.role);
     const thinking = /** @type {HTMLDetailsElement} */ (el('details', 'thinking'));
     const summary = el('summary');
-    summary.textContent = 'Thinking';
+    summary.textContent = this.#t('thinking');
     const reasoning = el('div', 'reasoning');
     thinking.append(summary, reasoning);
     thinking.hidden = true;
     const body = el('div', 'body');
+    body.dir = 'auto';  // each text reads in its own direction (an Arabic question, an English answer)
+    reasoning.dir = 'auto';
     const calls = el('div', 'calls');
     const footer = el('footer');
     const time = el('time');
@@ -379,7 +398,7 @@ export class View {
     if (m.role === 'user') {
       s.body.textContent = m.content ?? '';
     } else {
-      s.rendered = render(s.body, m.content ?? '', s.rendered, !s.streaming);
+      s.rendered = render(s.body, m.content ?? '', s.rendered, !s.streaming, this.#t);
       if (m.refusal) {
         let r = s.body.querySelector('.refusal');
         if (!r) s.body.append((r = el('p', 'refusal')));
@@ -392,7 +411,7 @@ export class View {
     let flag = s.footer.querySelector('.incomplete');
     if (m.incomplete && m.incomplete_reason !== 'still streaming') {
       if (!flag) s.footer.append((flag = el('span', 'incomplete')));
-      flag.textContent = m.incomplete_reason === 'stopped' ? 'Stopped' : 'Incomplete';
+      flag.textContent = this.#t(m.incomplete_reason === 'stopped' ? 'stopped' : 'incomplete');
     } else {
       flag?.remove();
     }
@@ -409,14 +428,14 @@ export class View {
       const result = el('pre', 'result');
       result.textContent = '\u2026';
       const a = el('div');
-      a.textContent = 'Arguments';
+      a.textContent = this.#t('arguments');
       const r = el('div');
-      r.textContent = 'Result';
+      r.textContent = this.#t('result');
       line.append(summary, a, args, r, result);
       s.calls.append(line);
     }
     const name = call.function?.name ?? '';
-    /** @type {HTMLElement} */ (line.querySelector('summary')).textContent = 'Tool call: ' + name;
+    /** @type {HTMLElement} */ (line.querySelector('summary')).textContent = this.#t('toolCall', { name });
     /** @type {HTMLElement} */ (line.querySelector('.arguments')).textContent = pretty(call.function?.arguments ?? '');
     const result = this.#results.get(id);
     if (result !== undefined) {
@@ -443,7 +462,7 @@ export class View {
 
   #empty() {
     const p = el('p', 'empty');
-    p.textContent = 'Ask anything to start.';
+    p.textContent = this.#t('empty');
     this.log.append(p);
   }
 

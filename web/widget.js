@@ -15,6 +15,7 @@ import { Net } from './net.js';
 import { Store } from './store.js';
 import { View } from './view.js';
 import { css } from './style.js';
+import { strings } from './strings.js';
 
 /**
  * @typedef {Record<string, any>} Settings  see docs/widget.md
@@ -41,7 +42,7 @@ export async function mount(host, root, settings, emit, base, launcher, tools) {
 }
 
 class Widget {
-  #host; #root; #emit; #launcher; #core;
+  #host; #root; #emit; #launcher; #core; #t; #lang;
   /** @type {Settings} */ #settings;
   /** @type {Store} */ #store;
   #net;
@@ -68,6 +69,7 @@ class Widget {
     this.#emit = emit;
     this.#launcher = launcher;
     this.#core = core;
+    ({ t: this.#t, lang: this.#lang } = strings(settings));
     this.#net = new Net({
       head: (id, status, type, retryAfter) =>
         this.#input({ type: 'http_head', request: id, status, content_type: type, retry_after: retryAfter }),
@@ -83,9 +85,11 @@ class Widget {
     this.#root.adoptedStyleSheets = [...this.#root.adoptedStyleSheets, sheet];
     const inline = !this.#launcher;
     this.#view = new View(this.#root, {
-      title: String(this.#settings.title ?? 'Chat'),
-      placeholder: String(this.#settings.placeholder ?? 'Type a message\u2026'),
+      title: String(this.#settings.title ?? this.#t('title')),
+      placeholder: String(this.#settings.placeholder ?? this.#t('placeholder')),
       inline,
+      t: this.#t,
+      lang: this.#lang,
     }, {
       send: (text) => this.send(text),
       stop: () => this.stop(),
@@ -101,13 +105,24 @@ class Widget {
       relist: () => this.#relist(),
     });
     this.#view.panel.hidden = !inline;
+    // On a phone the panel fills the screen: the visual viewport, which leaves out the on-screen keyboard.
+    const viewport = window.visualViewport;
+    if (!inline && viewport) {
+      const fit = () => {
+        this.#host.style.setProperty('--confab-viewport-height', viewport.height + 'px');
+        this.#host.style.setProperty('--confab-viewport-top', viewport.offsetTop + 'px');
+      };
+      viewport.addEventListener('resize', fit);
+      viewport.addEventListener('scroll', fit);
+      fit();
+    }
     this.#view.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && !inline) this.close();
     });
     for (const problem of this.#keyProblems()) this.#view.notice(problem);
 
     this.#store = new Store(this.#core, String(this.#settings.storage ?? 'confab'), {
-      notice: (text) => this.#view.notice(text),
+      notice: (key, error) => this.#view.notice(this.#t(key, { error: error ?? '' })),
       changed: (ids) => this.#changed(ids),
       merged: (id, bytes) => { if (id === this.#id) this.#changed([id], bytes); },
     });
@@ -174,7 +189,7 @@ class Widget {
     if (bytes === null) throw new Error('There is no conversation ' + JSON.stringify(id) + '.');
     const result = this.#core.rewrite({ bytes, title: String(title) });
     if (!result.ok || !result.bytes) {
-      this.#view.notice('Could not rename the conversation: ' + result.error);
+      this.#view.notice(this.#t('renameFailed', { error: String(result.error) }));
       return;
     }
     this.#store.save(id, result.bytes);
@@ -185,7 +200,7 @@ class Widget {
   deleteSession(/** @type {string} */ id) {
     const bytes = this.#bytesOf(id);
     if (bytes === null) return;
-    const name = (() => { try { return JSON.parse(bytes).title || 'New chat'; } catch { return 'New chat'; } })();
+    const name = (() => { try { return JSON.parse(bytes).title || this.#t('untitled'); } catch { return this.#t('untitled'); } })();
     if (id === this.#id && this.#busy) this.stop();
     this.#store.remove(id);
     if (id === this.#id) {
@@ -193,8 +208,8 @@ class Widget {
       if (!next || !this.#openStored(next.id)) this.#openNew();
     }
     this.#relist();
-    this.#view.notice('Deleted \u201c' + name + '\u201d.', {
-      label: 'Undo',
+    this.#view.notice(this.#t('deleted', { name }), {
+      label: this.#t('undo'),
       run: () => { this.#store.save(id, bytes); this.#relist(); },
     }, 15000);
   }
@@ -390,8 +405,7 @@ class Widget {
       tools: [...this.#tools.values()].map((t) => t.def),
     });
     if (!result.ok || !result.session) {
-      this.#view.notice('One saved conversation could not be opened because its file is damaged (' + result.error +
-        '). It was left as it is; your other conversations are fine.');
+      this.#view.notice(this.#t('damaged', { error: String(result.error) }));
       return false;
     }
     for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
@@ -493,7 +507,7 @@ class Widget {
     }
     console.error('confab: apiKey refused: the endpoint is not on this computer (loopback). Keep the key in ' +
       '`confab serve`, or set dangerouslyAllowApiKeyInBrowser: true if you really mean to publish it.');
-    return ['This chat is set up with an API key that was refused for safety; it will talk to the server without it.'];
+    return [this.#t('keyRefused')];
   }
 }
 
