@@ -10,6 +10,9 @@
 //   direct  wrk -> provider                       (the floor)
 //   nginx   wrk -> nginx (proxy_buffering off, keepalive to the provider) -> provider
 //   confab  wrk -> confab serve --upstream (Release build) -> provider
+// Like for like: the nginx proxy writes one access-log line per request to a file, as confab
+// writes its JSON line, and both end a client connection after 10,000 requests (confab's
+// keep-alive limit; nginx's keepalive_requests), so neither skips work the other does.
 // Each target gets a throughput run (--connections, default 32) and a latency run (one
 // connection, requests back to back). "Added p99" is the target's p99 minus the direct p99
 // of the same kind of run. Targets from the issue: confab >= 0.5 x nginx's requests/s, and
@@ -20,7 +23,7 @@
 // Everything runs on 127.0.0.1 as the current user; nginx runs from a temporary prefix.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, openSync, closeSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
@@ -110,7 +113,7 @@ http {
   fastcgi_temp_path ${prefix}/tmp/fastcgi;
   uwsgi_temp_path ${prefix}/tmp/uwsgi;
   scgi_temp_path ${prefix}/tmp/scgi;
-  keepalive_requests 1000000;
+  keepalive_requests 10000;
   ${server}
 }
 `);
@@ -131,8 +134,11 @@ await waitForPort(upstreamPort);
 
 const nginxPort = await freePort();
 nginxConfig('proxy', 'auto', `upstream provider { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  log_format relay escape=json '{"time":"$time_iso8601","client":"$remote_addr","method":"$request_method",'
+    '"path":"$uri","status":$status,"bytes_in":$request_length,"bytes_out":$bytes_sent,"total_ms":$request_time}';
   server {
     listen 127.0.0.1:${nginxPort} backlog=1024;
+    access_log ${join(dir, 'proxy', 'logs', 'access.log')} relay;
     location / {
       proxy_pass http://provider;
       proxy_http_version 1.1;
@@ -188,9 +194,11 @@ if (check.toString() !== reply) {
 
 const threads = Math.min(2, cpus().length);
 const results = {};
+const loadAtStart = loadavg()[0];
 for (const [name, port] of [['direct', upstreamPort], ['nginx', nginxPort], ['confab', confabPort]]) {
   results[name] = { load: wrk(port, connections, threads), single: wrk(port, 1, 1) };
-  console.error(`measured ${name}: ${results[name].load.rps.toFixed(0)} req/s under load, p99 ${results[name].single.p99} ms alone`);
+  results[name].loadavg = loadavg()[0];
+  console.error(`measured ${name}: ${results[name].load.rps.toFixed(0)} req/s under load, p99 ${results[name].single.p99} ms alone (load average ${results[name].loadavg.toFixed(2)})`);
   for (const run of Object.values(results[name])) {
     if (run.non2xx > 0 || run.socketErrors) console.error(`${name}: ${run.non2xx} non-2xx, socket errors: ${run.socketErrors}`);
   }
@@ -199,6 +207,8 @@ for (const [name, port] of [['direct', upstreamPort], ['nginx', nginxPort], ['co
 const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 console.log(`relay bench: ${seconds} s per run, wrk -c ${connections} (load) and -c 1 (latency), ${cpus().length} CPUs, ${reply.length}-byte streamed reply`);
 console.log(`confab binary: ${resolve(confab)}`);
+console.log('like for like: nginx and confab each log one line per request and end a client connection after 10,000 requests');
+console.log(`load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${Object.entries(results).map(([k, v]) => `${v.loadavg.toFixed(2)} after ${k}`).join(', ')} (other work on the machine skews every figure)`);
 console.log('');
 console.log('target   load req/s   load p50 ms  load p99 ms   single req/s  single p50 ms  single p99 ms');
 for (const [name, r] of Object.entries(results)) {
@@ -212,12 +222,13 @@ console.log(`throughput ratio confab/nginx: ${fmt(ratio)} (target >= 0.5)`);
 console.log(`added p99, one connection: confab ${fmt(addedConfab, 3)} ms, nginx ${fmt(addedNginx, 3)} ms (target for confab < 1 ms)`);
 console.log(`added p99 under load (-c ${connections}): confab ${fmt(results.confab.load.p99 - results.direct.load.p99)} ms, nginx ${fmt(results.nginx.load.p99 - results.direct.load.p99)} ms`);
 console.log(JSON.stringify({
-  seconds, connections, ratio, added_p99_ms: { confab: addedConfab, nginx: addedNginx },
+  seconds, connections, ratio, added_p99_ms: { confab: addedConfab, nginx: addedNginx }, loadavg_at_start: loadAtStart,
   results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, {
     load: { rps: v.load.rps, p50: v.load.p50, p90: v.load.p90, p99: v.load.p99 },
     single: { rps: v.single.rps, p50: v.single.p50, p90: v.single.p90, p99: v.single.p99 },
+    loadavg: v.loadavg,
   }])),
 }));
-const logLines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).length;
-console.log(`confab logged ${logLines} lines (one per request)`);
+const lines = (file) => readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+console.log(`logged lines (one per request): confab ${lines(logFile)}, nginx ${lines(join(dir, 'proxy', 'logs', 'access.log'))}`);
 process.exit(0);  // the servers started here would keep the event loop alive

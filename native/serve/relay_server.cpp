@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -27,6 +26,7 @@
 #include "core/retry_policy.h"
 #include "native/serve/demo_model.h"
 #include "native/serve/fault_plan.h"
+#include "native/serve/log_line.h"
 #include "native/serve/origin_policy.h"
 #include "native/serve/redis_rate_limiter.h"
 #include "native/serve/static_files.h"
@@ -48,17 +48,6 @@ std::int64_t unix_ms()
 {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string iso_time(std::int64_t ms)
-{
-    const std::time_t seconds = ms / 1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[96];  // room for any int the format could print, as -Wformat-truncation counts
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(ms % 1000));
-    return text;
 }
 
 // What the log line of the request this thread is serving will say. A server thread serves
@@ -119,6 +108,25 @@ bool client_gone(int fd)
     return ::poll(&watch, 1, 0) > 0 && (watch.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
+// Watches the client of one request while the relay waits (on the provider, a pace, a
+// fault). The socket is looked for the first time it is needed: a reply that never waits,
+// the common case under load, costs no lookup at all.
+class ClientWatch {
+public:
+    explicit ClientWatch(const httplib::Request& req) : req_(&req) {}
+
+    bool gone()
+    {
+        if (fd_ == not_looked_up) fd_ = client_socket(*req_);
+        return client_gone(fd_);
+    }
+
+private:
+    static constexpr int not_looked_up = -2;
+    const httplib::Request* req_;
+    int fd_ = not_looked_up;
+};
+
 std::string error_event(std::string_view message)
 {
     return "data: " + dump_safely(json{{"error", {{"message", message}, {"type", "relay_error"}}}}) + "\n\n";
@@ -158,7 +166,7 @@ struct RelayServer::State {
     struct Outlet {
         State& state;
         httplib::DataSink& sink;
-        int fd;
+        ClientWatch client;
         std::optional<FaultyBody> faults;
         int slow_ms = 0;
         char tail[2] = {'\n', '\n'};  // the last two bytes written: nothing yet ends an event
@@ -168,7 +176,7 @@ struct RelayServer::State {
         {
             const std::int64_t until = steady_ms() + ms;
             while (true) {
-                if (state.ending || client_gone(fd)) return false;
+                if (state.ending || client.gone()) return false;
                 const std::int64_t left = until - steady_ms();
                 if (left <= 0) return true;
                 std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(left, 50)));
@@ -180,21 +188,20 @@ struct RelayServer::State {
         {
             if (bytes.empty()) return true;
             if (slow_ms > 0 && !wait(slow_ms)) return false;
-            FaultyBody::Piece piece{std::string(bytes), FaultyBody::Then::go_on};
-            if (faults) piece = faults->pass(bytes);
-            if (!piece.bytes.empty()) {
-                if (!sink.write(piece.bytes.data(), piece.bytes.size())) {
+            FaultyBody::Piece piece;
+            if (faults) {
+                piece = faults->pass(bytes);
+                bytes = piece.bytes;
+            }
+            if (!bytes.empty()) {
+                if (!sink.write(bytes.data(), bytes.size())) {
                     current.error = "client left";
                     return false;
                 }
                 if (current.first_byte_ms < 0) current.first_byte_ms = steady_ms() - current.start_ms;
-                current.bytes_out += piece.bytes.size();
-                if (piece.bytes.size() >= 2) {
-                    tail[0] = piece.bytes[piece.bytes.size() - 2];
-                } else {
-                    tail[0] = tail[1];
-                }
-                tail[1] = piece.bytes.back();
+                current.bytes_out += bytes.size();
+                tail[0] = bytes.size() >= 2 ? bytes[bytes.size() - 2] : tail[1];
+                tail[1] = bytes.back();
             }
             if (piece.then == FaultyBody::Then::drop) {
                 current.error = "fault: dropped";
@@ -235,13 +242,13 @@ RelayServer::RelayServer(ServeConfig config) : state_(std::make_unique<State>(st
 
 RelayServer::~RelayServer() = default;
 
-void RelayServer::log_line(const std::string& line)
+void RelayServer::log_line(std::string line)
 {
     // One write(2) per line and no lock: server threads never wait on each other to log, and
     // a line (far below PIPE_BUF, 4 KiB) reaches a pipe whole. A longer line is finished by
     // further writes, which another thread's line could then split; only a lock would
     // prevent that, and no line the relay writes comes near it.
-    std::string bytes = line;
+    std::string bytes = std::move(line);
     bytes += '\n';
     std::size_t written = 0;
     while (written < bytes.size()) {
@@ -389,20 +396,18 @@ void RelayServer::State::log(const httplib::Request& req, const httplib::Respons
 {
     const std::int64_t now = steady_ms();
     // In this order, so a person reading the log finds the time and the status first.
-    nlohmann::ordered_json line = {{"time", iso_time(unix_ms())},
-                 {"client", req.remote_addr},
-                 {"method", req.method},
-                 {"path", req.path},
-                 {"status", res.status}};
-    if (!current.model.empty()) line["model"] = current.model;
-    if (!current.source.empty()) line["source"] = current.source;
-    if (current.attempts > 0) line["attempts"] = current.attempts;
-    line["bytes_in"] = req.body.size();
-    line["bytes_out"] = current.streamed || current.bytes_out > 0 ? current.bytes_out : res.body.size();
-    if (current.first_byte_ms >= 0) line["first_byte_ms"] = current.first_byte_ms;
-    if (current.start_ms > 0) line["total_ms"] = now - current.start_ms;
-    if (!current.error.empty()) line["error"] = current.error;
-    RelayServer::log_line(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    LogLine line;
+    line.add("time", iso_time(unix_ms())).add("client", req.remote_addr).add("method", req.method).add("path", req.path);
+    line.add("status", res.status);
+    if (!current.model.empty()) line.add("model", current.model);
+    if (!current.source.empty()) line.add("source", current.source);
+    if (current.attempts > 0) line.add("attempts", current.attempts);
+    line.add("bytes_in", std::int64_t(req.body.size()));
+    line.add("bytes_out", std::int64_t(current.streamed || current.bytes_out > 0 ? current.bytes_out : res.body.size()));
+    if (current.first_byte_ms >= 0) line.add("first_byte_ms", current.first_byte_ms);
+    if (current.start_ms > 0) line.add("total_ms", now - current.start_ms);
+    if (!current.error.empty()) line.add("error", current.error);
+    RelayServer::log_line(line.finish());
     current = RequestRecord{};
 }
 
@@ -568,11 +573,10 @@ void RelayServer::State::send_pieces(const httplib::Request& req, httplib::Respo
         return;
     }
     res.set_header("X-Accel-Buffering", "no");
-    const int fd = client_socket(req);
     res.set_chunked_content_provider(
-        content_type, [this, fd, pieces = std::move(pieces), pace_ms, plan](std::size_t, httplib::DataSink& sink) {
+        content_type, [this, &req, pieces = std::move(pieces), pace_ms, plan](std::size_t, httplib::DataSink& sink) {
             current.streamed = true;
-            Outlet out{*this, sink, fd, std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
+            Outlet out{*this, sink, ClientWatch(req), std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
             if (plan) out.faults.emplace(*plan);
             for (std::size_t i = 0; i < pieces.size(); ++i) {
                 if (i > 0 && pace_ms > 0 && !out.wait(pace_ms)) {
@@ -591,7 +595,7 @@ void RelayServer::State::send_pieces(const httplib::Request& req, httplib::Respo
 void RelayServer::State::relay(const httplib::Request& req, httplib::Response& res, const ChatCall& call,
                                const std::optional<FaultPlan>& plan)
 {
-    const int fd = client_socket(req);
+    ClientWatch client(req);
     const UpstreamRequest request{config.upstream, api_key, dump_safely(call.body), config.connect_timeout_ms};
     Jitter jitter(seed.fetch_add(0x9E3779B97F4A7C15ull));
 
@@ -609,7 +613,8 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
         std::string failure;
         while (!transfer->head_done() && !transfer->finished()) {
             transfer->pump(50);
-            if (client_gone(fd)) {
+            if (transfer->head_done() || transfer->finished()) break;
+            if (client.gone()) {
                 current.error = "client left before the reply";
                 res.status = 499;  // nginx's word for it; nobody is there to read it
                 return;
@@ -639,11 +644,20 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
                 if (type.empty()) type = call.stream ? "text/event-stream" : "application/json";
                 res.status = status;
                 res.set_header("X-Accel-Buffering", "no");
+                if (!plan && transfer->finished() && transfer->failure().empty()) {
+                    // The whole reply is here already (a short reply from a quick provider,
+                    // most non-streamed ones): it goes out as one body with its length, as
+                    // nginx would send it, which saves the client a chunked frame per piece.
+                    // Nothing arrives later, so nothing waits on this.
+                    current.first_byte_ms = steady_ms() - current.start_ms;
+                    res.set_content(transfer->take_body(), type);
+                    return;
+                }
                 auto shared = std::shared_ptr<UpstreamTransfer>(std::move(transfer));
                 const bool sse = type == "text/event-stream";
-                res.set_chunked_content_provider(type, [this, fd, shared, plan, sse](std::size_t, httplib::DataSink& sink) {
+                res.set_chunked_content_provider(type, [this, &req, shared, plan, sse](std::size_t, httplib::DataSink& sink) {
                     current.streamed = true;
-                    Outlet out{*this, sink, fd, std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
+                    Outlet out{*this, sink, ClientWatch(req), std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
                     if (plan) out.faults.emplace(*plan);
                     std::int64_t last_activity = steady_ms();
                     while (true) {
@@ -671,7 +685,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
                             sink.done();
                             return true;
                         }
-                        if (client_gone(fd)) {
+                        if (out.client.gone()) {
                             current.error = "client left";
                             return false;
                         }
@@ -684,7 +698,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
             while (!transfer->finished() && steady_ms() < deadline && body.size() < config.limits.max_body_bytes) {
                 transfer->pump(50);
                 body += transfer->take_body();
-                if (client_gone(fd)) {
+                if (!transfer->finished() && client.gone()) {
                     current.error = "client left before the reply";
                     res.status = 499;
                     return;
@@ -700,7 +714,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
             if (const auto delay = retry_delay_ms(config.retry, attempt + 1, retry_after_ms, jitter)) {
                 const std::int64_t until = steady_ms() + *delay;
                 bool gone = false;
-                while (steady_ms() < until && !(gone = client_gone(fd)) && !ending)
+                while (steady_ms() < until && !(gone = client.gone()) && !ending)
                     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(20, until - steady_ms())));
                 if (!gone && !ending) continue;
                 if (gone) {

@@ -37,7 +37,7 @@ public:
     void drain();
 
     // Writes one JSON line to stdout (whole lines from any thread, flushed).
-    static void log_line(const std::string& line);
+    static void log_line(std::string line);
 
 private:
     struct State;

@@ -33,18 +33,50 @@ CURLM* thread_multi()
     return multi.multi;
 }
 
-// One easy handle per thread too, reset between transfers: creating one allocates its
-// buffers afresh each time, which under load costs more than the rest of libcurl's work.
+// One easy handle per thread too, set up once for the provider and reused: creating one
+// allocates its buffers afresh, and resetting and setting every option again costs more than
+// the few options a transfer changes (its body and where its bytes go).
 struct ThreadEasy {
     CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    std::string set_up_for;  // the URL, key and connect timeout the options were set for
     bool in_use = false;
-    ~ThreadEasy() { curl_easy_cleanup(easy); }
+
+    void discard()
+    {
+        curl_easy_cleanup(easy);
+        curl_slist_free_all(headers);
+        easy = nullptr;
+        headers = nullptr;
+        set_up_for.clear();
+    }
+    ~ThreadEasy() { discard(); }
 };
 
 ThreadEasy& thread_easy()
 {
     thread_local ThreadEasy easy;
     return easy;
+}
+
+curl_slist* request_headers(const UpstreamRequest& request)
+{
+    auto* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Accept: text/event-stream, application/json");
+    if (!request.api_key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + request.api_key).c_str());
+    return headers;
+}
+
+// The options every transfer to this provider shares.
+void set_up(CURL* easy, const UpstreamRequest& request, curl_slist* headers)
+{
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
 }
 
 std::string_view trim(std::string_view text)
@@ -69,23 +101,24 @@ UpstreamTransfer::UpstreamTransfer(const UpstreamRequest& request) : request_bod
     multi_ = thread_multi();
     ThreadEasy& spare = thread_easy();
     CURL* easy = nullptr;
+    const std::string key = request.url + '\n' + request.api_key + '\n' + std::to_string(request.connect_timeout_ms);
     if (!spare.in_use) {
-        if (spare.easy == nullptr) spare.easy = curl_easy_init();
-        else curl_easy_reset(spare.easy);
+        if (spare.easy == nullptr || spare.set_up_for != key) {
+            spare.discard();
+            spare.easy = curl_easy_init();
+            spare.headers = request_headers(request);
+            set_up(spare.easy, request, spare.headers);
+            spare.set_up_for = key;
+        }
         spare.in_use = true;
         easy = spare.easy;
     } else {
+        // A second transfer on this thread at once (never, as the relay is written): its own.
         easy = curl_easy_init();
+        headers_ = request_headers(request);
+        set_up(easy, request, static_cast<curl_slist*>(headers_));
     }
     easy_ = easy;
-    auto* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    headers = curl_slist_append(headers, "Accept: text/event-stream, application/json");
-    if (!request.api_key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + request.api_key).c_str());
-    headers_ = headers;
-
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request_body_.c_str());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request_body_.size()));
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &UpstreamTransfer::on_header);
@@ -93,10 +126,6 @@ UpstreamTransfer::UpstreamTransfer(const UpstreamRequest& request) : request_bod
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &UpstreamTransfer::on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
     // A POST is not repeated by libcurl on a reused connection that turns out dead after the
     // request was sent; the relay's own retry covers that, before the first byte only.
     curl_multi_add_handle(static_cast<CURLM*>(multi_), easy);
@@ -104,11 +133,19 @@ UpstreamTransfer::UpstreamTransfer(const UpstreamRequest& request) : request_bod
 
 UpstreamTransfer::~UpstreamTransfer()
 {
-    curl_multi_remove_handle(static_cast<CURLM*>(multi_), static_cast<CURL*>(easy_));
+    auto* easy = static_cast<CURL*>(easy_);
+    curl_multi_remove_handle(static_cast<CURLM*>(multi_), easy);
+    // The buffer named here goes away with this transfer.
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
     ThreadEasy& spare = thread_easy();
-    if (spare.easy == easy_) spare.in_use = false;
-    else curl_easy_cleanup(static_cast<CURL*>(easy_));
-    curl_slist_free_all(static_cast<curl_slist*>(headers_));
+    if (spare.easy == easy) {
+        spare.in_use = false;
+        // A transfer left paused is not handed on; the next one starts from a fresh handle.
+        if (paused_) spare.discard();
+    } else {
+        curl_easy_cleanup(easy);
+        curl_slist_free_all(static_cast<curl_slist*>(headers_));
+    }
 }
 
 std::size_t UpstreamTransfer::on_header(char* data, std::size_t size, std::size_t count, void* user)

@@ -3,7 +3,8 @@
 // by the server thread that handles the request: pump() waits a little for the network and
 // collects what arrived, so the caller can hand bytes to its client as they come and stop
 // the moment its client is gone. Each server thread keeps one libcurl multi handle, and so
-// its own cache of connections to the provider, reused from one request to the next.
+// its own cache of connections to the provider, reused from one request to the next, and one
+// easy handle set up for the provider once and reused.
 //
 // The key goes in the Authorization header and nowhere else. Deliberately not done here:
 // retrying (the relay does it with the core's RetryPolicy) and timeouts of the reply (the

@@ -58,6 +58,34 @@ test('relay: the key reaches the provider and never the client; streamed bytes p
   assert.ok(!everything.includes('sk-page-key'));
 });
 
+test('relay: a reply that arrived whole goes out with its length; one still arriving goes out in chunks', async () => {
+  const upstream = await startUpstream(async (req, res, body) => {
+    if (body.messages[0].content === 'whole') {
+      // Head and body in one write: the relay has all of it when it reads the status.
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Length': plain.length });
+      res.end(plain);
+      return;
+    }
+    sse(res);
+    await writeSlowly(res, plain, 200, 5);
+    res.end();
+  });
+  const relay = await relayTo(upstream.base);
+  const whole = await postChat(relay.url, chatBody({ messages: [{ role: 'user', content: 'whole' }] }));
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers['content-type'], 'text/event-stream');
+  assert.equal(whole.headers['content-length'], String(plain.length));
+  assert.ok(whole.body.equals(plain));
+  const streamed = await postChat(relay.url, chatBody({ messages: [{ role: 'user', content: 'streamed' }] }));
+  assert.equal(streamed.headers['transfer-encoding'], 'chunked');
+  assert.ok(streamed.body.equals(plain));
+  await until(() => relay.logs.length >= 2, 3000, 'two log lines');
+  for (const line of relay.logs) {
+    assert.equal(line.bytes_out, plain.length);
+    assert.ok(line.first_byte_ms >= 0 && line.total_ms >= line.first_byte_ms);
+  }
+});
+
 test('relay: aliases map to upstream models, unknown models get 400 with the allowed list', async () => {
   const upstream = await startUpstream((req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
