@@ -48,22 +48,6 @@ struct Open {
 };
 Open open_;
 
-std::string_view kind_name(StreamDelta::Kind kind)
-{
-    switch (kind) {
-    case StreamDelta::Kind::content: return "content";
-    case StreamDelta::Kind::reasoning: return "reasoning";
-    case StreamDelta::Kind::refusal: return "refusal";
-    case StreamDelta::Kind::tool_call: return "tool_call";
-    case StreamDelta::Kind::finish_reason: return "finish_reason";
-    case StreamDelta::Kind::usage: return "usage";
-    case StreamDelta::Kind::error: return "error";
-    case StreamDelta::Kind::malformed: return "malformed";
-    case StreamDelta::Kind::done: return "done";
-    }
-    return "content";
-}
-
 json cost_json(const Cost& cost)
 {
     return {{"per_token", cost.per_token}, {"per_request", cost.per_request}, {"charged", cost.charged}};
@@ -92,7 +76,7 @@ json effect_json(const Effect& effect)
             } else if constexpr (std::is_same_v<E, ShowMessage>) {
                 return {{"type", "show_message"}, {"index", e.index}, {"message", message_to_json(e.message)}};
             } else if constexpr (std::is_same_v<E, ShowDelta>) {
-                json delta = {{"kind", kind_name(e.delta.kind)}, {"text", e.delta.text}};
+                json delta = {{"kind", to_string(e.delta.kind)}, {"text", e.delta.text}};
                 if (e.delta.tool_index >= 0) delta["tool_index"] = e.delta.tool_index;
                 if (!e.delta.tool_id.empty()) delta["tool_id"] = e.delta.tool_id;
                 if (!e.delta.tool_name.empty()) delta["tool_name"] = e.delta.tool_name;
