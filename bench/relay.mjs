@@ -16,13 +16,15 @@
 // Each target gets a throughput run (--connections, default 32) and a latency run (one
 // connection, requests back to back). "Added p99" is the target's p99 minus the direct p99
 // of the same kind of run. Targets from the issue: confab >= 0.5 x nginx's requests/s, and
-// under 1 ms added p99 for these streamed requests.
+// under 1 ms added p99 for these streamed requests. The CPU each proxied request costs the
+// proxy (read from /proc around the load run) is printed too: on a machine shared with other
+// work, requests per second swing with that work, and CPU per request much less.
 //
 // Needs: wrk and nginx (scripts/setup installs both), a Release `confab`:
 //   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release && cmake --build build/release --target confab
 // Everything runs on 127.0.0.1 as the current user; nginx runs from a temporary prefix.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, openSync, closeSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, existsSync, rmSync, openSync, closeSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,7 +125,7 @@ http {
 }
 
 const upstreamPort = await freePort();
-nginxConfig('provider', 1, `server {
+const provider = nginxConfig('provider', 1, `server {
     listen 127.0.0.1:${upstreamPort};
     location /v1/chat/completions {
       default_type text/event-stream;
@@ -133,7 +135,7 @@ nginxConfig('provider', 1, `server {
 await waitForPort(upstreamPort);
 
 const nginxPort = await freePort();
-nginxConfig('proxy', 'auto', `upstream provider { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+const proxy = nginxConfig('proxy', 'auto', `upstream provider { server 127.0.0.1:${upstreamPort}; keepalive 64; }
   log_format relay escape=json '{"time":"$time_iso8601","client":"$remote_addr","method":"$request_method",'
     '"path":"$uri","status":$status,"bytes_in":$request_length,"bytes_out":$bytes_sent,"total_ms":$request_time}';
   server {
@@ -174,6 +176,29 @@ function toMs(text) {
   return { us: value / 1000, ms: value, s: value * 1000, m: value * 60000 }[match[2]];
 }
 
+// CPU time, from /proc: requests per second depend on what else the machine runs; the CPU
+// each request costs the proxy (and the provider, and wrk) much less so.
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);  // utime, stime
+    } catch { /* gone */ }
+  }
+  return ticks / ticksPerSecond;
+}
+function childrenOf(pid) {  // nginx's workers
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((name) => {
+    try {
+      return readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  });
+}
+
 function wrk(port, conns, threads) {
   const out = execFileSync('wrk', ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--latency', '-s', script,
     `http://127.0.0.1:${port}/v1/chat/completions`], { encoding: 'utf8' });
@@ -181,7 +206,8 @@ function wrk(port, conns, threads) {
   const pct = (p) => toMs(new RegExp(`\\s${p}%\\s+(\\S+)`).exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0';
   const socketErrors = /Socket errors: (.*)/.exec(out)?.[1] ?? '';
-  return { rps, p50: pct(50), p90: pct(90), p99: pct(99), non2xx: Number(errors), socketErrors, raw: out };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return { rps, requests, p50: pct(50), p90: pct(90), p99: pct(99), non2xx: Number(errors), socketErrors, raw: out };
 }
 
 // The relay must really relay: one request, checked, before any figure.
@@ -195,8 +221,14 @@ if (check.toString() !== reply) {
 const threads = Math.min(2, cpus().length);
 const results = {};
 const loadAtStart = loadavg()[0];
+const providerPids = childrenOf(provider.pid);
+const proxyPids = { direct: [], nginx: childrenOf(proxy.pid), confab: [relay.pid] };
 for (const [name, port] of [['direct', upstreamPort], ['nginx', nginxPort], ['confab', confabPort]]) {
-  results[name] = { load: wrk(port, connections, threads), single: wrk(port, 1, 1) };
+  const before = { proxy: cpuSeconds(proxyPids[name]), provider: cpuSeconds(providerPids) };
+  const load = wrk(port, connections, threads);
+  const perRequest = (now, then) => ((now - then) * 1e6) / load.requests;
+  load.cpu_us = { proxy: perRequest(cpuSeconds(proxyPids[name]), before.proxy), provider: perRequest(cpuSeconds(providerPids), before.provider) };
+  results[name] = { load, single: wrk(port, 1, 1) };
   results[name].loadavg = loadavg()[0];
   console.error(`measured ${name}: ${results[name].load.rps.toFixed(0)} req/s under load, p99 ${results[name].single.p99} ms alone (load average ${results[name].loadavg.toFixed(2)})`);
   for (const run of Object.values(results[name])) {
@@ -214,17 +246,23 @@ console.log('target   load req/s   load p50 ms  load p99 ms   single req/s  sing
 for (const [name, r] of Object.entries(results)) {
   console.log(`${name.padEnd(8)} ${fmt(r.load.rps, 0).padStart(11)}  ${fmt(r.load.p50).padStart(11)}  ${fmt(r.load.p99).padStart(11)}   ${fmt(r.single.rps, 0).padStart(12)}  ${fmt(r.single.p50, 3).padStart(13)}  ${fmt(r.single.p99, 3).padStart(13)}`);
 }
+console.log('');
+console.log('CPU per request under load (µs, from /proc; steadier than req/s on a shared machine):');
+for (const [name, r] of Object.entries(results)) {
+  const proxyCpu = name === 'direct' ? '-' : fmt(r.load.cpu_us.proxy, 0);
+  console.log(`${name.padEnd(8)} proxy ${proxyCpu.padStart(5)}   provider ${fmt(r.load.cpu_us.provider, 0).padStart(5)}`);
+}
 const ratio = results.confab.load.rps / results.nginx.load.rps;
 const addedConfab = results.confab.single.p99 - results.direct.single.p99;
 const addedNginx = results.nginx.single.p99 - results.direct.single.p99;
 console.log('');
-console.log(`throughput ratio confab/nginx: ${fmt(ratio)} (target >= 0.5)`);
+console.log(`throughput ratio confab/nginx: ${fmt(ratio)} (target >= 0.5); CPU per proxied request confab/nginx: ${fmt(results.confab.load.cpu_us.proxy / results.nginx.load.cpu_us.proxy)}`);
 console.log(`added p99, one connection: confab ${fmt(addedConfab, 3)} ms, nginx ${fmt(addedNginx, 3)} ms (target for confab < 1 ms)`);
 console.log(`added p99 under load (-c ${connections}): confab ${fmt(results.confab.load.p99 - results.direct.load.p99)} ms, nginx ${fmt(results.nginx.load.p99 - results.direct.load.p99)} ms`);
 console.log(JSON.stringify({
   seconds, connections, ratio, added_p99_ms: { confab: addedConfab, nginx: addedNginx }, loadavg_at_start: loadAtStart,
   results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, {
-    load: { rps: v.load.rps, p50: v.load.p50, p90: v.load.p90, p99: v.load.p99 },
+    load: { rps: v.load.rps, p50: v.load.p50, p90: v.load.p90, p99: v.load.p99, cpu_us: v.load.cpu_us },
     single: { rps: v.single.rps, p50: v.single.p50, p90: v.single.p90, p99: v.single.p99 },
     loadavg: v.loadavg,
   }])),
