@@ -3,29 +3,11 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <string_view>
 
+#include "native/net/response_head.h"
+
 namespace confab::native {
-
-namespace {
-
-std::string_view trim(std::string_view text)
-{
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-    return text;
-}
-
-bool header_is(std::string_view line, std::string_view name)
-{
-    if (line.size() <= name.size() || line[name.size()] != ':') return false;
-    for (std::size_t i = 0; i < name.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
-    return true;
-}
-
-} // namespace
 
 struct CurlTransport::Transfer {
     CurlTransport* owner = nullptr;
@@ -34,8 +16,7 @@ struct CurlTransport::Transfer {
     curl_slist* headers = nullptr;
     std::string body;
     bool head_reported = false;
-    std::string content_type;
-    std::string retry_after;
+    ResponseHead head;
     char error[CURL_ERROR_SIZE] = {};
 
     void report_head()
@@ -44,22 +25,14 @@ struct CurlTransport::Transfer {
         head_reported = true;
         long status = 0;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        owner->pending_.push_back({HttpHead{id, int(status), content_type, retry_after}, {}});
+        owner->pending_.push_back({HttpHead{id, int(status), head.content_type, head.retry_after}, {}});
     }
 
     static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user)
     {
         auto* self = static_cast<Transfer*>(user);
         const std::string_view line(data, size * count);
-        // A new status line (after a 100 Continue or a redirect) starts a new header block.
-        if (line.starts_with("HTTP/")) {
-            self->content_type.clear();
-            self->retry_after.clear();
-        } else if (header_is(line, "content-type")) {
-            self->content_type = std::string(trim(line.substr(13)));
-        } else if (header_is(line, "retry-after")) {
-            self->retry_after = std::string(trim(line.substr(12)));
-        }
+        self->head.take(line);
         return size * count;
     }
 

@@ -3,7 +3,6 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <string_view>
 
 namespace confab::serve {
@@ -79,21 +78,6 @@ void set_up(CURL* easy, const UpstreamRequest& request, curl_slist* headers)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connect_timeout_ms);
 }
 
-std::string_view trim(std::string_view text)
-{
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-    return text;
-}
-
-bool header_is(std::string_view line, std::string_view name)
-{
-    if (line.size() <= name.size() || line[name.size()] != ':') return false;
-    for (std::size_t i = 0; i < name.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
-    return true;
-}
-
 } // namespace
 
 UpstreamTransfer::UpstreamTransfer(const UpstreamRequest& request) : request_body_(request.body)
@@ -152,15 +136,7 @@ std::size_t UpstreamTransfer::on_header(char* data, std::size_t size, std::size_
 {
     auto* self = static_cast<UpstreamTransfer*>(user);
     const std::string_view line(data, size * count);
-    if (line.starts_with("HTTP/")) {
-        // A new status line (after a 100 Continue) starts a new header block.
-        self->content_type_.clear();
-        self->retry_after_.clear();
-    } else if (header_is(line, "content-type")) {
-        self->content_type_ = std::string(trim(line.substr(13)));
-    } else if (header_is(line, "retry-after")) {
-        self->retry_after_ = std::string(trim(line.substr(12)));
-    } else if (trim(line).empty()) {
+    if (self->head_.take(line)) {
         long status = 0;
         curl_easy_getinfo(static_cast<CURL*>(self->easy_), CURLINFO_RESPONSE_CODE, &status);
         if (status >= 200) {

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <string>
 
+#include "native/net/response_head.h"
+
 namespace confab::serve {
 
 struct UpstreamRequest {
@@ -35,8 +37,8 @@ public:
 
     bool head_done() const { return head_done_; }      // status and headers are in
     int status() const { return status_; }
-    const std::string& content_type() const { return content_type_; }
-    const std::string& retry_after() const { return retry_after_; }
+    const std::string& content_type() const { return head_.content_type; }
+    const std::string& retry_after() const { return head_.retry_after; }
 
     // The body bytes that arrived since the last call, untouched.
     std::string take_body();
@@ -57,8 +59,7 @@ private:
     bool paused_ = false;
     bool head_done_ = false;
     int status_ = 0;
-    std::string content_type_;
-    std::string retry_after_;
+    native::ResponseHead head_;
     bool finished_ = false;
     std::string failure_;
     char error_[256] = {};           // CURL_ERROR_SIZE

@@ -35,7 +35,7 @@ TEST_CASE("log_line: members in the order given, as nlohmann::ordered_json write
 
 TEST_CASE("log_line: quotes, backslashes, control characters, UTF-8 and broken UTF-8 read as nlohmann writes them")
 {
-    for (const std::string value : {std::string("/a\"b\\c"), std::string("tab\there\nnl"), std::string("caf\xC3\xA9"),
+    for (const std::string& value : {std::string("/a\"b\\c"), std::string("tab\there\nnl"), std::string("caf\xC3\xA9"),
                                     std::string("cut \xE2\x82"), std::string("\x7F del"), std::string("nul\0x", 5)}) {
         CAPTURE(value);
         CHECK(LogLine{}.add("path", value).finish() == as_nlohmann_writes({{"path", value}}));
