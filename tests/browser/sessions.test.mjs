@@ -317,13 +317,17 @@ test('sessions: a full quota: a plain notice, the chat goes on, other sessions s
 
 test('sessions: a damaged file: a plain notice, left as it is, the others open', async () => {
   const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(site.pages.url + '/host.html');
-  await openWidget(page);
-  await chat(page, 'a healthy conversation');
-  await waitStored(page, 'a healthy conversation');
-  // Write a damaged session file into the store, as a crash or another program might leave it.
-  await page.evaluate(() => new Promise((resolve, reject) => {
+  const first = await context.newPage();
+  await first.goto(site.pages.url + '/host.html');
+  await openWidget(first);
+  await chat(first, 'a healthy conversation');
+  await waitStored(first, 'a healthy conversation');
+  await first.close();
+  // Write a damaged session file into the store, as a crash or another program might leave
+  // it: from a page of the same origin without the widget, so no save of the widget's races it.
+  const other = await context.newPage();
+  await other.goto(site.pages.url + '/host.css');
+  await other.evaluate(() => new Promise((resolve, reject) => {
     const open = indexedDB.open('/confab');
     open.onsuccess = () => {
       const db = open.result;
@@ -337,7 +341,9 @@ test('sessions: a damaged file: a plain notice, left as it is, the others open',
     };
     open.onerror = () => reject(open.error);
   }));
-  await page.reload();
+  await other.close();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
   await openWidget(page);
   const notice = page.locator('confab-chat .notice');
   await notice.waitFor();
