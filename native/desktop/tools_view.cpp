@@ -88,8 +88,12 @@ void ToolsView::apply(const ShowMessage& show, const ToolRegistry& registry)
     } else if (message.role == Role::tool) {
         if (auto* row = find_call(message.tool_call_id)) {
             row->result = message.content.value_or("");
-            if (row->state == ToolCallRow::State::streaming) row->state = ToolCallRow::State::refused;
-            else if (row->state != ToolCallRow::State::failed) row->state = ToolCallRow::State::answered;
+            switch (row->state) {
+            case ToolCallRow::State::streaming: row->state = ToolCallRow::State::refused; break;
+            case ToolCallRow::State::waiting:
+            case ToolCallRow::State::running: row->state = ToolCallRow::State::closed; break;
+            default: break;  // answered or failed: the tool's own outcome stands
+            }
         }
     }
 }
@@ -116,6 +120,8 @@ void ToolsView::running(const std::string& call_id)
 void ToolsView::answered(const std::string& call_id, bool ok, const std::string& result)
 {
     if (auto* row = find_call(call_id)) {
+        // Too late: the model already got the engine's result for it, which the row keeps.
+        if (row->state == ToolCallRow::State::closed) return;
         row->state = ok ? ToolCallRow::State::answered : ToolCallRow::State::failed;
         row->result = result;
     }
@@ -138,6 +144,7 @@ std::string_view to_string(ToolCallRow::State state)
     case ToolCallRow::State::running: return "running";
     case ToolCallRow::State::answered: return "answered";
     case ToolCallRow::State::failed: return "failed";
+    case ToolCallRow::State::closed: return "closed by the engine, unanswered";
     }
     return "streaming";
 }

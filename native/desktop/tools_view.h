@@ -44,7 +44,9 @@ struct ToolsLoad {
 ToolsLoad load_tools(std::string_view bytes);
 
 struct ToolCallRow {
-    enum class State { streaming, refused, waiting, running, answered, failed };
+    // closed: the engine sent the model a result while the tool was still waiting or running
+    // (it timed out, or the user stopped the reply); the result says which.
+    enum class State { streaming, refused, waiting, running, answered, failed, closed };
     std::string call_id;
     std::string name;
     std::string arguments;       // raw text, as the model wrote it

@@ -82,3 +82,39 @@ TEST_CASE("tools_view: calls show their validation, their waiting and their answ
     CHECK(view.find("shell")->command == "cat");
     CHECK(view.find("missing") == nullptr);
 }
+
+TEST_CASE("tools_view: a call the engine closes while it waits or runs is not shown as answered")
+{
+    ToolRegistry registry;
+    const auto load = load_tools(tools_file);
+    for (const auto& tool : load.tools) REQUIRE_FALSE(registry.add(tool.spec));
+    ToolsView view;
+    view.set_tools(load.tools);
+
+    Message assistant;
+    assistant.role = Role::assistant;
+    assistant.tool_calls.push_back(ToolCall{0, "call_1", "function", "shell", "{}", {}});
+    assistant.tool_calls.push_back(ToolCall{1, "call_2", "function", "ask_me", "{}", {}});
+    view.apply(ShowMessage{1, assistant}, registry);
+    view.apply(RunTool{"call_1", "shell", nlohmann::json::object()});
+    view.apply(RunTool{"call_2", "ask_me", nlohmann::json::object()});
+    view.running("call_1");
+
+    // The tool round timed out: the engine answers both calls itself.
+    for (const char* id : {"call_1", "call_2"}) {
+        Message timed_out;
+        timed_out.role = Role::tool;
+        timed_out.tool_call_id = id;
+        timed_out.content = tool_timeout_result("shell", 30'000);
+        view.apply(ShowMessage{2, timed_out}, registry);
+    }
+    CHECK(view.calls()[0].state == ToolCallRow::State::closed);
+    CHECK(view.calls()[1].state == ToolCallRow::State::closed);
+    CHECK(view.calls()[0].result.find("did not answer within 30000 ms") != std::string::npos);
+    CHECK(to_string(view.calls()[0].state) == "closed by the engine, unanswered");
+    CHECK(view.waiting().empty());
+
+    // A late answer from the command does not turn it into an answer the model never got.
+    view.answered("call_1", true, "{\"late\":true}");
+    CHECK(view.calls()[0].state == ToolCallRow::State::closed);
+}
