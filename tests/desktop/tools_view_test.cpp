@@ -17,6 +17,14 @@ const char* tools_file = R"([
   {"name": "forced", "command": "true", "mode": "manual"}
 ])";
 
+// The tools file registered, and shown.
+void load_into(ToolRegistry& registry, ToolsView& view)
+{
+    const auto load = load_tools(tools_file);
+    for (const auto& tool : load.tools) REQUIRE_FALSE(registry.add(tool.spec));
+    view.set_tools(load.tools);
+}
+
 } // namespace
 
 TEST_CASE("tools_view: a tools file loads with each tool's answer mode")
@@ -47,10 +55,8 @@ TEST_CASE("tools_view: a tools file the registry would refuse is refused whole, 
 TEST_CASE("tools_view: calls show their validation, their waiting and their answer")
 {
     ToolRegistry registry;
-    const auto load = load_tools(tools_file);
-    for (const auto& tool : load.tools) REQUIRE_FALSE(registry.add(tool.spec));
     ToolsView view;
-    view.set_tools(load.tools);
+    load_into(registry, view);
 
     Message assistant;
     assistant.role = Role::assistant;
@@ -86,10 +92,8 @@ TEST_CASE("tools_view: calls show their validation, their waiting and their answ
 TEST_CASE("tools_view: a call the engine closes while it waits or runs is not shown as answered")
 {
     ToolRegistry registry;
-    const auto load = load_tools(tools_file);
-    for (const auto& tool : load.tools) REQUIRE_FALSE(registry.add(tool.spec));
     ToolsView view;
-    view.set_tools(load.tools);
+    load_into(registry, view);
 
     Message assistant;
     assistant.role = Role::assistant;
