@@ -43,8 +43,8 @@ struct Conversation::Out {
     void operator()(E effect) { effects.emplace_back(std::move(effect)); }
 };
 
-Conversation::Conversation(ConversationConfig config, Session session)
-    : config_(std::move(config)), session_(std::move(session)), jitter_(config_.seed)
+Conversation::Conversation(ConversationConfig config, Session session, TokenEstimator estimator)
+    : config_(std::move(config)), session_(std::move(session)), estimator_(std::move(estimator)), jitter_(config_.seed)
 {
     next_message_number_ = session_.messages.size() + 1;
 }

@@ -59,7 +59,10 @@ struct ConversationConfig {
 
 class Conversation {
 public:
-    Conversation(ConversationConfig config, Session session);
+    // `estimator` carries over what an earlier Conversation learned from reported usage
+    // (calibration is per model, not per session): pass the old one's estimator() when a
+    // driver opens another session or changes settings, so the next estimate stays calibrated.
+    Conversation(ConversationConfig config, Session session, TokenEstimator estimator = {});
 
     // Reports one event; returns what to do, in order.
     std::vector<Effect> handle(const Input& input, std::int64_t now_ms);

@@ -450,6 +450,20 @@ TEST_CASE("conversation: reported usage calibrates the estimate for the model")
     CHECK(d.conversation.estimator().factor("test-model") > 1.0);
 }
 
+TEST_CASE("conversation: a conversation given an earlier one's estimator starts calibrated")
+{
+    Driver d;
+    d.user("Hello there, how are you today?");
+    const auto before = d.conversation.preview("").estimated_input_tokens;
+    d.reply(text_stream("Fine.", {{"prompt_tokens", before * 2}, {"completion_tokens", 2}}));
+    const double factor = d.conversation.estimator().factor("test-model");
+    REQUIRE(factor > 1.0);
+
+    const Conversation next(Driver::test_config(), Session{}, d.conversation.estimator());
+    CHECK(next.estimator().factor("test-model") == doctest::Approx(factor));
+    CHECK(Conversation(Driver::test_config(), Session{}).estimator().factor("test-model") == 1.0);
+}
+
 TEST_CASE("conversation: costs under both pricing models")
 {
     auto config = Driver::test_config();

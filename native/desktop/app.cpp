@@ -55,7 +55,9 @@ void App::rebuild(Session session, std::int64_t now)
     // The key is read from the environment each time, and lives only in the engine's headers.
     const char* key = settings_.api_key_env.empty() ? nullptr : std::getenv(settings_.api_key_env.c_str());
     auto config = conversation_config(settings_, key != nullptr ? key : "", session_path_, seed_++);
-    conversation_ = std::make_unique<Conversation>(std::move(config), std::move(session));
+    // The calibration learned from reported usage belongs to the model, so it outlives the session.
+    TokenEstimator estimator = conversation_ ? conversation_->estimator() : TokenEstimator{};
+    conversation_ = std::make_unique<Conversation>(std::move(config), std::move(session), std::move(estimator));
     for (const auto& tool : tools_.tools())
         if (auto problem = conversation_->tools().add(tool.spec)) note(*problem);
     chat_.load(conversation_->session());

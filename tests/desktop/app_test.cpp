@@ -242,6 +242,22 @@ TEST_CASE("app: sessions open, rename, import, export and delete through the fol
     CHECK(h.app.notes().back().find("missing.json") != std::string::npos);
 }
 
+TEST_CASE("app: what reported usage taught the estimator outlives the session it came from")
+{
+    Harness h;
+    h.app.send("Hello there, how are you today?", h.now);
+    const auto estimated = h.app.conversation().estimator().estimate_messages(h.app.conversation().session().messages);
+    support::respond(h.queue, h.network.started.back().id,
+                     support::text_stream("Fine.", {{"prompt_tokens", estimated * 2}, {"completion_tokens", 2}}));
+    h.step();
+    const double factor = h.app.conversation().estimator().factor("test-model");
+    REQUIRE(factor > 1.0);
+
+    h.app.new_session(h.now);
+    CHECK(h.app.conversation().session().messages.empty());
+    CHECK(h.app.conversation().estimator().factor("test-model") == doctest::Approx(factor));
+}
+
 TEST_CASE("app: settings are saved to the config file and load back")
 {
     Harness h;
