@@ -1,17 +1,30 @@
 // native/desktop/network_worker.cpp
 #include "native/desktop/network_worker.h"
 
-#include "native/net/curl_transport.h"
-
 namespace confab::desktop {
 
-NetworkWorker::NetworkWorker(InputQueue& queue) : queue_(queue), thread_([this] { run(); }) {}
+NetworkWorker::NetworkWorker(InputQueue& queue)
+    : queue_(queue),
+      transport_([this](const Input& input) {
+          QueuedInput item{input, {}};
+          if (auto* body = std::get_if<HttpBody>(&input)) item.bytes = std::string(body->bytes);
+          queue_.push(std::move(item));
+      }),
+      thread_([this] { run(); })
+{
+}
 
 NetworkWorker::~NetworkWorker()
 {
     quit_ = true;
-    wake_.notify_all();
+    wake();
     thread_.join();
+}
+
+void NetworkWorker::wake()
+{
+    wake_.notify_all();    // an idle worker waits here...
+    transport_.wake();     // ...a busy one in the transport's poll
 }
 
 void NetworkWorker::start(const StartRequest& request)
@@ -20,7 +33,7 @@ void NetworkWorker::start(const StartRequest& request)
         std::lock_guard lock(mutex_);
         commands_.emplace_back(request);
     }
-    wake_.notify_all();
+    wake();
 }
 
 void NetworkWorker::cancel(std::uint64_t id)
@@ -29,30 +42,28 @@ void NetworkWorker::cancel(std::uint64_t id)
         std::lock_guard lock(mutex_);
         commands_.emplace_back(Cancel{id});
     }
-    wake_.notify_all();
+    wake();
 }
 
 void NetworkWorker::run()
 {
-    native::CurlTransport transport([this](const Input& input) {
-        QueuedInput item{input, {}};
-        if (auto* body = std::get_if<HttpBody>(&input)) item.bytes = std::string(body->bytes);
-        queue_.push(std::move(item));
-    });
     while (!quit_) {
         std::vector<Command> commands;
         {
             std::unique_lock lock(mutex_);
-            // Idle: sleep until a command comes. Busy: poll the sockets, waking every 10 ms to
-            // take new commands (CurlTransport's poll cannot be woken from another thread).
-            if (transport.idle()) wake_.wait(lock, [&] { return quit_ || !commands_.empty(); });
+            // Idle: sleep until a command comes. Busy: wait in the transport's poll, which
+            // start() and cancel() end at once through wake().
+            if (transport_.idle()) wake_.wait(lock, [&] { return quit_ || !commands_.empty(); });
             commands.swap(commands_);
         }
         for (auto& command : commands) {
-            if (auto* start = std::get_if<StartRequest>(&command)) transport.start(*start);
-            else transport.cancel(std::get<Cancel>(command).id);
+            if (auto* start = std::get_if<StartRequest>(&command)) transport_.start(*start);
+            else transport_.cancel(std::get<Cancel>(command).id);
         }
-        if (!transport.idle()) transport.poll(10);
+        // No wake-up is lost between taking the commands and polling: curl_multi_wakeup(3),
+        // "If the function is called when there is no curl_multi_poll call, it causes the next
+        // call to return immediately." The timeout is a backstop only.
+        if (!transport_.idle()) transport_.poll(1000);
     }
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "native/desktop/input_queue.h"
+#include "native/net/curl_transport.h"
 
 namespace confab::desktop {
 
@@ -35,13 +36,15 @@ private:
     using Command = std::variant<StartRequest, Cancel>;
 
     void run();
+    void wake();
 
     InputQueue& queue_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::vector<Command> commands_;
     std::atomic<bool> quit_{false};
-    std::thread thread_;
+    native::CurlTransport transport_;  // used on the worker's thread, but for wake()
+    std::thread thread_;               // last: starts once everything above exists
 };
 
 } // namespace confab::desktop

@@ -131,6 +131,11 @@ void CurlTransport::poll(int timeout_ms)
     }
 }
 
+void CurlTransport::wake()
+{
+    curl_multi_wakeup(static_cast<CURLM*>(multi_));
+}
+
 void CurlTransport::finish(Transfer& transfer, int curl_code)
 {
     const auto id = transfer.id;

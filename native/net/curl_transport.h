@@ -34,6 +34,11 @@ public:
     // from inside poll(), on the caller's thread.
     void poll(int timeout_ms);
 
+    // Ends a poll() that is waiting, at once. The one member that may be called from
+    // another thread (curl_multi_wakeup is thread-safe): a thread that hands this
+    // transport's thread new work calls it so the work is not left until the timeout.
+    void wake();
+
     bool idle() const { return transfers_.empty(); }
 
 private:
