@@ -3,29 +3,19 @@
 
 #include <algorithm>
 
+#include "native/serve/ascii_lower.h"
+
 namespace confab::serve {
-
-namespace {
-
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return out;
-}
-
-} // namespace
 
 OriginVerdict judge_origin(std::string_view origin, std::string_view host, const std::vector<std::string>& allowed,
                            std::string_view scheme)
 {
     if (origin.empty()) return OriginVerdict::no_origin;
     // An origin is serialised as scheme://host[:port] (RFC 6454 §6.2), lower case.
-    const std::string wanted = lower(origin);
-    if (!host.empty() && wanted == lower(std::string(scheme) + "://" + std::string(host))) return OriginVerdict::same_origin;
+    const std::string wanted = ascii_lower(origin);
+    if (!host.empty() && wanted == ascii_lower(std::string(scheme) + "://" + std::string(host))) return OriginVerdict::same_origin;
     const bool listed = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
-        return entry == "*" || lower(entry) == wanted;
+        return entry == "*" || ascii_lower(entry) == wanted;
     });
     return listed ? OriginVerdict::allowed : OriginVerdict::refused;
 }

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "native/serve/ascii_lower.h"
+
 namespace confab::serve {
 
 namespace {
@@ -26,13 +28,6 @@ bool is_regular_file(const std::string& path, struct stat& info)
     return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return out;
-}
 
 } // namespace
 
@@ -56,7 +51,7 @@ std::string content_type_for(std::string_view path)
         {"md", "text/markdown; charset=utf-8"},
         {"sse", "text/event-stream"},
     }};
-    const std::string extension = lower(extension_of(path));
+    const std::string extension = ascii_lower(extension_of(path));
     for (const auto& [name, type] : types)
         if (name == extension) return std::string(type);
     return "application/octet-stream";
@@ -73,9 +68,9 @@ bool accepts_encoding(std::string_view accept_encoding, std::string_view coding)
         std::string_view name = item.substr(0, semicolon);
         while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
         while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-        if (lower(name) != coding && name != "*") continue;
+        if (ascii_lower(name) != coding && name != "*") continue;
         if (semicolon != std::string_view::npos) {
-            std::string weight = lower(item.substr(semicolon + 1));
+            std::string weight = ascii_lower(item.substr(semicolon + 1));
             std::erase(weight, ' ');
             // "q=0", "q=0.", "q=0.0", "q=0.000": refused.
             if (weight.starts_with("q=0") && weight.find_first_not_of("0.", 2) == std::string::npos) return false;
