@@ -85,13 +85,14 @@ export function render(into, text, previous, final = false, words = undefined) {
       next.nodes.push(...frozen.nodes);
       next.frozen = next.nodes.length;
       next.stable = cut.at;
-      tail.keys = tail.keys.slice(frozen.reused);
-      tail.nodes = tail.nodes.slice(frozen.reused);
+      tail.keys = tail.keys.slice(frozen.used);
+      tail.nodes = tail.nodes.slice(frozen.used);
     }
-    const open = text.length > next.stable ? draw(text.slice(next.stable), tail) : { keys: [], nodes: [], reused: 0 };
+    const open = text.length > next.stable ? draw(text.slice(next.stable), tail) : { keys: [], nodes: [], used: 0 };
     next.keys.push(...open.keys);
     next.nodes.push(...open.nodes);
-    for (const old of tail.nodes.slice(open.reused)) old.remove();
+    const kept = new Set(next.nodes);
+    for (const old of state.nodes.slice(state.frozen)) if (!kept.has(old)) old.remove();
     // Every node not yet in `into` goes after the last one that is, in order.
     let after = /** @type {Node | null} */ (null);
     for (const n of next.nodes) {
@@ -119,16 +120,17 @@ function whole(/** @type {HTMLElement} */ into, /** @type {string} */ text) {
 }
 
 /**
- * The blocks of `text`, reusing the leading nodes of `old` whose blocks are the same.
+ * The blocks of `text`, drawn over the leading nodes of `old` (the same blocks as they were
+ * drawn before, which may have grown since): a node whose block is the same is kept, one
+ * whose block grew is brought up to date in place (patch), and `used` says how many of
+ * `old` serve. Keeping nodes spares the browser styling, laying out and painting them anew.
  * @param {string} text @param {{ keys: string[], nodes: Node[] }} old
  */
 function draw(text, old) {
   const blocks = tree(text);
   const keys = blocks.map((b) => JSON.stringify(b));
-  let reused = 0;
-  while (reused < keys.length && reused < old.keys.length && keys[reused] === old.keys[reused]) reused++;
-  const nodes = keys.map((_, i) => (i < reused ? old.nodes[i] : node(blocks[i])));
-  return { keys, nodes, reused };
+  const nodes = blocks.map((b, i) => (i >= old.nodes.length ? node(b) : keys[i] === old.keys[i] ? old.nodes[i] : patch(old.nodes[i], b)));
+  return { keys, nodes, used: Math.min(blocks.length, old.nodes.length) };
 }
 
 /**
@@ -195,13 +197,16 @@ const TAGS = /** @type {Record<number, string>} */ ({
   34: 'code', 35: 'del', 39: 'u',
 });
 
+/** What a node() element was drawn from, beside its children: patch() keeps it only if this is the same. */
+const made = /** @type {WeakMap<Node, string>} */ (new WeakMap());
+
 /** @returns {Node} */
 function node(/** @type {string | MdNode} */ n) {
   if (typeof n === 'string') return document.createTextNode(decode(n));
   switch (n.type) {
-    case 7: return codeBlock(n);
+    case 7: return remember(codeBlock(n), n);
     case 8: return html(n);
-    case 32: return link(n);
+    case 32: return remember(link(n), n);
     case 33: return image(n);
   }
   const tag = TAGS[n.type] ?? 'span';
@@ -217,18 +222,64 @@ function node(/** @type {string | MdNode} */ n) {
     e.append(box, ' ');
   }
   for (const child of n.children ?? []) e.append(node(child));
+  return remember(e, n);
+}
+
+function remember(/** @type {HTMLElement} */ e, /** @type {MdNode} */ n) {
+  made.set(e, n.type + ' ' + JSON.stringify(n.props ?? null));
   return e;
 }
 
+/**
+ * `old` (drawn by node()) made equal to what node(n) would draw, changing only what differs:
+ * text nodes get their new text, children are patched in turn, and an element drawn from
+ * another kind of node is replaced (the caller puts the returned node in its place).
+ * @returns {Node}
+ */
+function patch(/** @type {Node} */ old, /** @type {string | MdNode} */ n) {
+  if (typeof n === 'string') {
+    if (!(old instanceof Text)) return node(n);
+    const text = decode(n);
+    if (old.data !== text) old.data = text;
+    return old;
+  }
+  if (made.get(old) !== n.type + ' ' + JSON.stringify(n.props ?? null)) return node(n);
+  if (n.type === 7) {
+    const code = /** @type {HTMLElement} */ (/** @type {HTMLElement} */ (old).querySelector('code'));
+    const text = codeText(n);
+    if (code.firstChild instanceof Text && code.childNodes.length === 1) {
+      if (code.firstChild.data !== text) code.firstChild.data = text;
+    } else {
+      code.textContent = text;
+    }
+    return old;
+  }
+  const children = n.children ?? [];
+  const skip = n.type === 4 && n.props?.isTask ? 2 : 0;  // the checkbox and its space
+  for (let i = 0; i < children.length; i++) {
+    const have = old.childNodes[skip + i];
+    if (!have) { old.appendChild(node(children[i])); continue; }
+    const now = patch(have, children[i]);
+    if (now !== have) old.replaceChild(now, have);
+  }
+  while (old.childNodes.length > skip + children.length) /** @type {ChildNode} */ (old.lastChild).remove();
+  return old;
+}
+
+/** The text of code block `n` as shown (md4c does not escape it; the last line break goes). */
+function codeText(/** @type {MdNode} */ n) {
+  const text = (n.children ?? []).map((c) => (typeof c === 'string' ? c : '')).join('');
+  return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
 function codeBlock(/** @type {MdNode} */ n) {
-  const text = (n.children ?? []).map((c) => (typeof c === 'string' ? c : '')).join('');  // not escaped
   const wrap = el('div');
   wrap.className = 'code';
   const pre = el('pre');
   const code = el('code');
   const lang = String(n.props?.lang ?? '').trim();
   if (lang) code.dataset.lang = lang;
-  code.textContent = text.endsWith('\n') ? text.slice(0, -1) : text;
+  code.textContent = codeText(n);
   pre.append(code);
   const copy = el('button');
   copy.setAttribute('type', 'button');
