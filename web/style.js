@@ -51,6 +51,11 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-ov
 .msg.user{width:fit-content;margin-left:auto;background:var(--confab-user);white-space:pre-wrap}
 .msg.assistant{max-width:100%;border:1px solid var(--confab-line)}
 .msg .body>:first-child{margin-top:0}.msg .body>:last-child{margin-bottom:0}
+/* Each block of a reply paints on its own (contain:paint), so drawing the block that grows does not paint the
+   others again; 4 px is room for a focus outline. A contained block keeps its children's margins inside. */
+.msg .body>*{contain:paint;overflow-clip-margin:4px}
+.msg .body>blockquote>:first-child,.msg .body>*>li:first-child>p:first-child{margin-top:0}
+.msg .body>blockquote>:last-child,.msg .body>*>li:last-child>p:last-child{margin-bottom:0}
 .msg footer{display:flex;gap:8px;flex-wrap:wrap;margin-top:4px;font-size:12px;color:var(--confab-muted);white-space:normal}
 .msg .refusal{color:var(--confab-error)}
 details{margin:4px 0}
