@@ -52,7 +52,8 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-ov
 .msg.assistant{max-width:100%;border:1px solid var(--confab-line)}
 .msg .body>:first-child{margin-top:0}.msg .body>:last-child{margin-bottom:0}
 /* Each block of a reply paints on its own (contain:paint), so drawing the block that grows does not paint the
-   others again; 4 px is room for a focus outline. A contained block keeps its children's margins inside. */
+   others again; 4 px is room for a focus outline. A contained block keeps its children's margins inside (so a quote
+   has its own 1em, which its paragraphs used to lend it). */
 .msg .body>*{contain:paint;overflow-clip-margin:4px}
 .msg .body>blockquote>:first-child,.msg .body>*>li:first-child>p:first-child{margin-top:0}
 .msg .body>blockquote>:last-child,.msg .body>*>li:last-child>p:last-child{margin-bottom:0}
@@ -70,7 +71,7 @@ th,td{border:1px solid var(--confab-line);padding:4px 8px}
 .align-center{text-align:center}.align-right{text-align:right}.align-left{text-align:left}
 a{color:var(--confab-accent)}
 li.task{list-style:none}
-blockquote{margin:6px 0;padding-left:10px;border-left:3px solid var(--confab-line);color:var(--confab-muted)}
+blockquote{margin:1em 0;padding-left:10px;border-left:3px solid var(--confab-line);color:var(--confab-muted)}
 .error{display:flex;gap:8px;align-items:center;padding:8px 12px;border-radius:8px;border:1px solid var(--confab-error);color:var(--confab-error)}
 .error p{flex:1;margin:0}
 .compose{display:flex;gap:6px;align-items:flex-end;padding:8px 10px;border-top:1px solid var(--confab-line)}
