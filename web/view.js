@@ -12,7 +12,7 @@
 // the browser about 3 ms however little it adds (style, layout, paint and compositing), and
 // drawing the text once costs about 90 ms more however it is split. bench/render.mjs (4,000
 // tokens at 700 a second, headless Chromium on 2 busy cores) measured the rendering in all:
-// drawn every frame, 1.6-1.8 s; every 100 ms, 0.3-0.4 s; every 200 ms, 0.2-0.3 s; every
+// drawn every frame, 1.4-1.8 s; every 100 ms, 0.3-0.4 s; every 200 ms, 0.20-0.33 s; every
 // 300 ms, 0.21-0.23 s. 200 ms is where the gain flattens, and the text still moves five times
 // a second.
 //
