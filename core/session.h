@@ -10,6 +10,8 @@
 // through an older reader. Loading never throws and never crashes, whatever the bytes; a
 // refusal names the place, as in `messages[3].role: unknown role "robot"`.
 //
+// How two writers' copies of one session combine (two browser tabs) is core/session_merge.h.
+//
 // Deliberately not done: I/O (drivers read and write the bytes), and checks between messages.
 // A tool result whose call is gone, an unanswered call or a repeated id still loads as it is:
 // it is the user's history, and whoever sends it to a model must cope with such gaps anyway,
