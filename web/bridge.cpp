@@ -25,6 +25,7 @@
 #include "core/conversation.h"
 #include "core/json_util.h"
 #include "core/session.h"
+#include "core/session_merge.h"
 
 namespace {
 
@@ -277,6 +278,21 @@ EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes)
     auto loaded = load_session(bytes);
     if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
     return give({{"ok", true}, {"session", session_json(*loaded.session)}});
+}
+
+// Combines this tab's copy of a session with the stored one, which another tab may have
+// changed (the rule of core/session_merge.h): {"ours", "stored", "known": [message ids this
+// tab's saves held]} -> {"ok": true, "bytes"}, the bytes to write: `ours` itself when the
+// stored copy adds nothing or does not load.
+EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request)
+{
+    const json in = parse_json(request);
+    const auto ours = get_string(in, "ours").value_or("");
+    std::vector<std::string> known;
+    if (const auto* ids = find_member(in, "known"); ids && ids->is_array())
+        for (const auto& id : *ids)
+            if (id.is_string()) known.push_back(id.get<std::string>());
+    return give({{"ok", true}, {"bytes", merge_session_files(ours, get_string(in, "stored").value_or(""), known)}});
 }
 
 // Rewrites a session file with another title or id (an import that must not replace a

@@ -79,6 +79,16 @@ export class Core {
   /** Reads a session file without opening it. @returns {Result} */
   check(/** @type {string} */ bytes) { return this.#call('_confab_check', bytes); }
 
+  /**
+   * This tab's copy of a session combined with the stored one, which another tab may have
+   * changed (core/session_merge.h): the bytes to write, `ours` itself when nothing is added.
+   * `known`: the ids of the messages this tab's saves of the session held.
+   * @returns {string}
+   */
+  merge(/** @type {string} */ ours, /** @type {string} */ stored, /** @type {string[]} */ known) {
+    return this.#call('_confab_merge', JSON.stringify({ ours, stored, known })).bytes;
+  }
+
   /** Rewrites a session file with another title or id. @returns {Result} */
   rewrite(/** @type {Record<string, any>} */ request) { return this.#call('_confab_rewrite', JSON.stringify(request)); }
 

@@ -12,9 +12,9 @@
 //
 // Two tabs share the same IndexedDB, and IDBFS makes one side equal to the other (it
 // deletes what the other side lacks), so every flush runs under a Web Lock: pull what the
-// other tabs wrote, re-apply this tab's pending writes (merging in messages another tab
-// added to the same session: re-read before write), push, and tell the other tabs on a
-// BroadcastChannel which sessions changed.
+// other tabs wrote, re-apply this tab's pending writes (re-read before write: the core merges
+// in what another tab added to the same session, core/session_merge.h), push, and tell the
+// other tabs on a BroadcastChannel which sessions changed.
 //
 // When IndexedDB is blocked or full, or a file is damaged, the store says so in plain words
 // through `notice` and everything goes on in memory; other sessions are never touched.
@@ -34,7 +34,7 @@ export class Store {
   persistent = false;
   /** @type {Map<string, {bytes: string | null}>} session id -> bytes to write (null: delete); a new object per change */
   #pending = new Map();
-  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab's own saves held */
+  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab's own saves held (the merge's `known`) */
   #known = new Map();
   /** @type {BroadcastChannel | null} */
   #channel = null;
@@ -166,7 +166,7 @@ export class Store {
     this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()] });
   }
 
-  /** Re-applies pending writes after a pull, merging messages another tab added meanwhile. */
+  /** Re-applies pending writes after a pull, with what another tab added meanwhile merged in. */
   #reapply() {
     const fs = this.#core.fs;
     for (const [id, entry] of this.#pending) {
@@ -177,37 +177,14 @@ export class Store {
       }
       let stored = null;
       try { stored = fs.readFile(this.#path(id), { encoding: 'utf8' }); } catch { /* new */ }
-      const merged = stored && stored !== bytes ? this.#merge(id, bytes, stored) : bytes;
+      const known = [...(this.#known.get(id) ?? [])];
+      const merged = stored && stored !== bytes ? this.#core.merge(bytes, stored, known) : bytes;
       if (merged !== bytes) {
         entry.bytes = merged;
         this.#sink.merged(id, merged);
       }
       this.#write(id, merged);
     }
-  }
-
-  /**
-   * Our bytes plus the messages of the stored file that this tab has never seen (another tab
-   * added them), in time order. Messages this tab saw and dropped (a retried reply) stay dropped.
-   */
-  #merge(/** @type {string} */ id, /** @type {string} */ ours, /** @type {string} */ stored) {
-    let mine, theirs;
-    try {
-      mine = JSON.parse(ours);
-      theirs = JSON.parse(stored);
-    } catch {
-      return ours;
-    }
-    const known = this.#known.get(id) ?? new Set();
-    const extra = (theirs.messages ?? []).filter((/** @type {any} */ m) => m.id && !known.has(m.id));
-    if (!extra.length) return ours;
-    const all = [...(mine.messages ?? []), ...extra];
-    const order = new Map(all.map((m, i) => [m, i]));
-    all.sort((a, b) => (a.created_ms ?? 0) - (b.created_ms ?? 0) || (order.get(a) ?? 0) - (order.get(b) ?? 0));
-    mine.messages = all;
-    if (!mine.title && theirs.title) mine.title = theirs.title;
-    mine.updated_ms = Math.max(mine.updated_ms ?? 0, theirs.updated_ms ?? 0);
-    return JSON.stringify(mine);
   }
 
   #remember(/** @type {string} */ id, /** @type {string} */ bytes) {
