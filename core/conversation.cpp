@@ -309,7 +309,7 @@ void Conversation::take_deltas(std::vector<StreamDelta>& deltas, std::int64_t no
     }
     if (reply_index_ && now - last_save_ms_ >= config_.save_interval_ms) {
         session_.messages[*reply_index_].incomplete = true;  // until it ends: what a crash would leave
-        session_.messages[*reply_index_].incomplete_reason = "still streaming";
+        session_.messages[*reply_index_].incomplete_reason = still_streaming_reason;
         save(now, out);
         session_.messages[*reply_index_].incomplete = false;
         session_.messages[*reply_index_].incomplete_reason.clear();

@@ -59,4 +59,9 @@ struct Message {
     bool operator==(const Message&) const = default;
 };
 
+// The incomplete_reason of a reply saved while it still streams (Conversation marks it so
+// until it ends, so a crash leaves it marked): what a session merge and a view read to tell a
+// reply in progress from one that was cut off.
+inline constexpr std::string_view still_streaming_reason = "still streaming";
+
 } // namespace confab

@@ -10,10 +10,9 @@
 namespace confab {
 namespace {
 
-// A reply saved while it streamed, as core/conversation.cpp marks it until it ends.
 bool still_streaming(const Message& message)
 {
-    return message.incomplete && message.incomplete_reason == "still streaming";
+    return message.incomplete && message.incomplete_reason == still_streaming_reason;
 }
 
 // `ours` and `theirs`, each in its own order, merged by created_ms; ours first at equal times.
