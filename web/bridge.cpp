@@ -142,7 +142,9 @@ ConversationConfig config_from(const json& in)
 // reported in `problems`.
 void reopen(Session session, json& problems)
 {
-    open_.conversation = std::make_unique<Conversation>(open_.config, std::move(session));
+    // What reported usage taught the estimator belongs to the model, not the session: keep it.
+    TokenEstimator estimator = open_.conversation ? open_.conversation->estimator() : TokenEstimator{};
+    open_.conversation = std::make_unique<Conversation>(open_.config, std::move(session), std::move(estimator));
     for (const auto& tool : open_.tools)
         if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
 }
