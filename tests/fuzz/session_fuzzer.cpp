@@ -4,8 +4,11 @@
 // all. Besides "no crash, no leak, no undefined behaviour, no exception" it checks the
 // promises session.h makes: a refusal names a place; what loads saves, and what that wrote
 // loads back and saves to the same bytes (one re-save settles any writer's file);
-// and the trimmer's plan for it sends or drops every message exactly once, within a budget
-// the first input byte picks.
+// the trimmer's plan for it sends or drops every message exactly once, within a budget the
+// first input byte picks; and two tabs' copies merge as session_merge.h says: a copy merged
+// with itself is itself, merging again with the same stored copy changes nothing, this tab
+// keeps all its messages, and a stored file that does not load leaves this tab's bytes as
+// they are. An input holding a line "--" is two copies, this tab's before it, stored after.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +16,7 @@
 
 #include "core/context_trimmer.h"
 #include "core/session.h"
+#include "core/session_merge.h"
 #include "core/token_estimator.h"
 
 namespace {
@@ -42,13 +46,39 @@ void check_plan(const confab::Session& session, std::uint8_t knob)
                                      plan.summary_needed->last < session.messages.size());
 }
 
+void check_merge(const confab::Session& ours, const confab::Session& stored, std::string_view stored_bytes)
+{
+    const std::vector<std::string> none;
+    require(confab::merge_sessions(ours, ours, none) == ours);
+    const confab::Session merged = confab::merge_sessions(ours, stored, none);
+    require(confab::merge_sessions(merged, stored, none) == merged);
+    // Every message of ours is still there, in its order (a reply caught mid-stream may be
+    // the stored, finished copy of itself: the same id).
+    std::size_t at = 0;
+    for (const confab::Message& message : merged.messages)
+        if (at < ours.messages.size() && (message == ours.messages[at] ||
+                                          (!message.id.empty() && message.id == ours.messages[at].id)))
+            ++at;
+    require(at == ours.messages.size());
+
+    const std::string ours_bytes = confab::save_session(ours);
+    const std::string damaged = std::string(stored_bytes.substr(0, stored_bytes.size() / 2)) + "\x01";
+    require(confab::merge_session_files(ours_bytes, damaged, none) == ours_bytes);
+    const confab::SessionLoad written = confab::load_session(confab::merge_session_files(ours_bytes, stored_bytes, none));
+    require(written.session.has_value());
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     if (size == 0) return 0;
     const std::uint8_t knob = data[0];
-    const std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+    std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
+
+    const std::size_t cut = bytes.find("\n--\n");
+    const std::string_view stored_bytes = cut == std::string_view::npos ? bytes : bytes.substr(cut + 4);
+    if (cut != std::string_view::npos) bytes = bytes.substr(0, cut);
 
     const confab::SessionLoad load = confab::load_session(bytes);
     require(load.session.has_value() != load.error.has_value());
@@ -61,5 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(again.session.has_value());
     require(confab::save_session(*again.session) == once);
     check_plan(*again.session, knob);
+    const confab::SessionLoad stored = confab::load_session(stored_bytes);
+    if (stored.session) check_merge(*load.session, *stored.session, stored_bytes);
     return 0;
 }
