@@ -10,8 +10,9 @@
 //   node bench/render.mjs [--tokens N] [--chunk BYTES] [--pace MS] [--widget-only]
 //
 // --chunk and --pace set how the relay sends the stream (bytes per write, pause between
-// writes): the widget draws once per animation frame, so the arrival rate sets how often it
-// draws; the rate is printed with the figures.
+// writes): the widget draws a streaming reply at an animation frame and at most once every
+// STREAM_GAP ms (web/view.js), so the arrival rate and that gap set how often it draws; the
+// rate is printed with the figures.
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
