@@ -3,7 +3,6 @@
 #include "core/session_merge.h"
 
 #include <algorithm>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -16,15 +15,19 @@ bool still_streaming(const Message& message)
 }
 
 // `ours` and `theirs`, each in its own order, merged by created_ms; ours first at equal times.
+// Written out rather than std::merge, whose inputs must be sorted: a stored file's times can
+// be in any order, and each side's order is kept whatever they hold.
 template <class T>
 std::vector<T> in_time_order(std::vector<T> ours, std::vector<T> theirs)
 {
     if (theirs.empty()) return ours;
     std::vector<T> all;
     all.reserve(ours.size() + theirs.size());
-    std::merge(std::make_move_iterator(ours.begin()), std::make_move_iterator(ours.end()),
-               std::make_move_iterator(theirs.begin()), std::make_move_iterator(theirs.end()),
-               std::back_inserter(all), [](const T& a, const T& b) { return a.created_ms < b.created_ms; });
+    std::size_t a = 0, b = 0;
+    while (a < ours.size() || b < theirs.size()) {
+        const bool take_theirs = a == ours.size() || (b < theirs.size() && theirs[b].created_ms < ours[a].created_ms);
+        all.push_back(std::move(take_theirs ? theirs[b++] : ours[a++]));
+    }
     return all;
 }
 
