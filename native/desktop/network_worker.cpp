@@ -16,7 +16,12 @@ NetworkWorker::NetworkWorker(InputQueue& queue)
 
 NetworkWorker::~NetworkWorker()
 {
-    quit_ = true;
+    {
+        // Under the lock, so the worker cannot be between checking quit_ and waiting when
+        // the notification comes (it would sleep through it, and join() would never return).
+        std::lock_guard lock(mutex_);
+        quit_ = true;
+    }
     wake();
     thread_.join();
 }
