@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const confab = process.env.CONFAB_BIN;
-if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+import { confab } from './confab-bin.mjs';
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
 // A server that answers each POST with the next of `replies`: {status, type, body, pieces, delayMs, stall}.
@@ -49,6 +48,7 @@ function runChat(args, { input = '', env = {}, onStdout } = {}) {
     });
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (error) => resolve({ code: null, stdout, stderr: `${stderr}could not run ${confab}: ${error.message}` }));
     child.stdin.end(input);
   });
 }

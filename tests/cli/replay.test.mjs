@@ -9,8 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const confab = process.env.CONFAB_BIN;
-if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+import { confab } from './confab-bin.mjs';
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const streams = readdirSync(fixtures).filter((f) => f.endsWith('.sse')).sort();
 

@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 
-const confab = process.env.CONFAB_BIN;
-if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+import { confab } from './confab-bin.mjs';
 
 function tokens(args, input) {
   const run = spawnSync(confab, ['tokens', ...args], { input });

@@ -9,8 +9,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const confab = process.env.CONFAB_BIN;
-if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+import { confab } from './confab-bin.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'confab-trim-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

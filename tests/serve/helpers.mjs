@@ -8,8 +8,8 @@ import { createServer as createNetServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 
-export const confab = process.env.CONFAB_BIN;
-if (!confab) throw new Error('CONFAB_BIN must name the confab binary (CTest sets it)');
+import { confab } from '../cli/confab-bin.mjs';
+export { confab };
 
 const children = new Set();
 const servers = new Set();
