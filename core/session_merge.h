@@ -21,8 +21,8 @@ namespace confab {
 
 // The copy to write when this writer saves `ours` where `stored` now lies, a copy of the same
 // session that another writer may have changed. `known_ids` are the ids of the messages every
-// copy this writer wrote has held: a message it held and `ours` lacks was deleted or replaced
-// (a retried reply) here, and stays out.
+// copy this writer has held (read, written or been shown): a message it held and `ours` lacks
+// was deleted or replaced (a retried reply) here, and stays out.
 //
 // - Messages: ours, in their order, and each message of `stored` with an id that neither
 //   `ours` nor `known_ids` has: another writer added it. Both sequences keep their own order

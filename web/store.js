@@ -34,7 +34,7 @@ export class Store {
   persistent = false;
   /** @type {Map<string, {bytes: string | null}>} session id -> bytes to write (null: delete); a new object per change */
   #pending = new Map();
-  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab's own saves held (the merge's `known`) */
+  /** @type {Map<string, Set<string>>} session id -> ids of messages this tab's core has held, saved or opened (the merge's `known`) */
   #known = new Map();
   /** @type {BroadcastChannel | null} */
   #channel = null;
@@ -106,6 +106,16 @@ export class Store {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The core opened session `id` from `bytes`: it holds their messages now, so one it later
+   * leaves out of a save (a retried reply) was removed here, not added by another tab, and the
+   * merge must not bring it back. (Merely reading a file is not holding it: the stored copy may
+   * have messages from another tab that the core has not taken yet.)
+   */
+  opened(/** @type {string} */ id, /** @type {string} */ bytes) {
+    this.#remember(id, bytes);
   }
 
   /** Stores a session's bytes (the core's SaveSession); flushed soon. */

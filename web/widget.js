@@ -411,6 +411,7 @@ class Widget {
     for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
     this.#id = result.session.id || id;
     this.#lastBytes = bytes ?? '';
+    if (bytes !== null) this.#store.opened(this.#id, bytes);
     this.#busy = false;
     this.#view.busy(false);
     this.#opened.clear();

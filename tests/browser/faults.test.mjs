@@ -120,3 +120,35 @@ test('faults: a 500 is retried, then shown with the relay\'s message, and retry 
   await retryWorks(p);
   await p.context().close();
 });
+
+test('faults: a stopped reply retried after a reload stays replaced, on screen and on disk', async () => {
+  const p = await page();
+  const stopped = turnEnd(p);
+  await sendMessage(p, 'a long answer please');
+  await p.waitForFunction(() => (document.querySelector('confab-chat').shadowRoot.querySelector('.msg.assistant .body')?.textContent.length ?? 0) > 20);
+  await p.getByRole('button', { name: 'Stop the reply' }).click();
+  assert.equal((await stopped).status, 'stopped');
+  const partial = (await shownMessages(p)).at(-1).text;
+  await p.waitForTimeout(300);  // the stopped turn's save reaches IndexedDB
+  const reopened = async () => {
+    await p.reload();
+    await openWidget(p);
+    await p.locator('confab-chat .msg.assistant').waitFor();
+  };
+  await reopened();
+  // This page never saved the stopped reply; it read it from disk. Retrying replaces it, and the
+  // save that follows merges with the stored copy, which still holds it: it must not come back.
+  const done = turnEnd(p);
+  await p.evaluate(() => window.Confab.widget.retry());
+  assert.equal((await done).status, 'done');
+  await p.waitForTimeout(500);
+  let shown = await shownMessages(p);
+  assert.deepEqual(shown.map((m) => m.role), ['user', 'assistant'], 'one reply on screen');
+  const whole = shown[1].text;
+  assert.ok(whole.length > partial.length && whole.startsWith(partial.slice(0, 20)), 'the whole reply replaced the stopped one');
+  await reopened();
+  shown = await shownMessages(p);
+  assert.deepEqual(shown.map((m) => m.role), ['user', 'assistant'], 'one reply on disk');
+  assert.equal(shown[1].text, whole);
+  await p.context().close();
+});
