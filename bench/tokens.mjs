@@ -12,7 +12,9 @@
 // "under" the worst underestimate, "over" the worst overestimate. Conversations: consecutive
 // messages of one file as alternating user and assistant turns behind a system prompt, counted
 // by `confab tokens --messages` against the OpenAI cookbook's count (3 per message, 1 for the
-// role, 3 to prime the reply) over exact content counts.
+// role, 3 to prime the reply) over exact content counts. Calibration: growing requests of a
+// conversation, each followed by the provider's count, and the next request's estimate after
+// 0, 1 and 2 or more reports (issue 3 asks for 3% once calibrated).
 //
 // Throughput: the binary reading N MB (default 32) of the corpus repeated, less the same run on
 // an empty input (process start), best of 5; js-tiktoken encoding the corpus in this process,
@@ -101,6 +103,40 @@ for (const type of types) {
   const group = conversations.filter((c) => c.type === type);
   const e = errors(group, (c) => c.ours);
   console.log(`${type.padEnd(9)} ${String(group.length).padStart(2)} conversations  mean ${abs(e.mean)}  under ${pct(e.under)}  over ${pct(e.over)}`);
+}
+
+// ---- calibration from reported usage ---------------------------------------------------------
+// Each conversation (system prompt + 12 messages of one file as alternating turns) is sent as
+// 6 growing requests, each ending on a user message. After each, the provider reports its
+// count and the estimator calibrates (`--lines` with {"messages", "prompt_tokens"}, one
+// process per conversation, so each starts uncalibrated); the figure is the estimate of the
+// next request against what the provider will count. Two providers: OpenAI's count (the
+// cookbook's over exact o200k_base contents), and a made-up one whose tokenizer counts 1.3
+// times as many and whose template spends 7 tokens per message and 5 to prime the reply.
+const providers = {
+  'o200k_base (cookbook)': (turns) => 3 + turns.reduce((sum, t) => sum + 3 + encoding.encode(t.role).length + encoding.encode(t.content).length, 0),
+  'made up: 1.3x, 7/message': (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * encoding.encode(t.content).length, 0)),
+};
+console.log('\ncalibration: the next request\'s estimate against what the provider counts, after N usage reports');
+console.log(`${'provider'.padEnd(26)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);
+for (const [name, count] of Object.entries(providers)) {
+  for (const type of types) {
+    const byReports = [[], [], []];
+    const messages = corpus[type];
+    for (let at = 0; at + 12 <= messages.length; at += 12) {
+      const turns = [{ role: 'system', content: 'You are a helpful assistant.' }];
+      const requests = [];
+      messages.slice(at, at + 12).forEach((m, i) => {
+        turns.push({ role: i % 2 === 0 ? 'user' : 'assistant', content: m.text });
+        if (i % 2 === 0) requests.push({ messages: [...turns], prompt_tokens: count(turns) });
+      });
+      runLines(['tokens', '--messages'], requests).forEach((answer, k) => {
+        byReports[Math.min(k, 2)].push((100 * (answer.tokens - requests[k].prompt_tokens)) / requests[k].prompt_tokens);
+      });
+    }
+    const cell = (e) => `${abs(e.reduce((a, x) => a + Math.abs(x), 0) / e.length).padStart(13)} ${pct(e.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0))}`;
+    console.log(`${name.padEnd(26)} ${type.padEnd(9)} ${byReports.map((e, k) => (k === 2 ? ' ' : '') + cell(e)).join(' | ')}`);
+  }
 }
 
 // ---- throughput --------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 // `confab tokens [--messages] [--lines] FILE|-`: the core's token estimate (token_estimator.h)
 // of plain text, or of a JSON array of chat messages in the OpenAI wire shape with the chat
 // format's overhead. `--lines` reads one JSON value per line and answers one line each, so a
-// benchmark can ask about thousands of samples in one process.
+// benchmark can ask about thousands of samples in one process. With `--messages --lines`, a
+// line may also be a request and what the provider counted for it ({"messages": [...],
+// "prompt_tokens": N}): each estimate is then calibrated by the reports of the lines before
+// it, as the engine calibrates from a response's usage, which is how bench/tokens.mjs
+// measures calibration.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -24,7 +28,10 @@ constexpr const char* tokens_usage =
     "              {\"tokens\": N, \"messages\": N, \"per_message\": [N, ...]}, where tokens\n"
     "              includes the per-message overhead and the reply priming\n"
     "  --lines     one JSON value per input line (a string of text, or with --messages an\n"
-    "              array of messages), one JSON object per output line\n";
+    "              array of messages), one JSON object per output line; with --messages a line\n"
+    "              may be {\"messages\": [...], \"prompt_tokens\": N}: what a provider counted\n"
+    "              for that request, which calibrates the estimates of the lines after it\n"
+    "              (their results add \"uncalibrated\": N)\n";
 
 // Results are written by hand so their members keep the documented order.
 std::string text_result(std::string_view text)
@@ -34,10 +41,27 @@ std::string text_result(std::string_view text)
            std::to_string(profile.chars) + ", \"bytes\": " + std::to_string(profile.bytes) + "}";
 }
 
-// The estimate of a JSON array of wire-shaped messages; empty, with `error` set, when the
-// value is not one.
-std::string messages_result(const nlohmann::json& value, std::string& error)
+// Calibration by reported counts is per model; a run of `--lines` is one model's.
+constexpr std::string_view reports_model = "reported";
+
+// The estimate of a JSON array of wire-shaped messages, or of {"messages": [...],
+// "prompt_tokens": N}, which then calibrates `estimator` once estimated; empty, with `error`
+// set, when the value is neither.
+std::string messages_result(const nlohmann::json& input, TokenEstimator& estimator, std::string& error)
 {
+    const nlohmann::json* reported = nullptr;
+    const nlohmann::json* array = &input;
+    if (input.is_object() && input.contains("messages")) {
+        const auto messages = input.find("messages");
+        const auto count = input.find("prompt_tokens");
+        if (count == input.end() || !count->is_number_integer()) {
+            error = "expected {\"messages\": [...], \"prompt_tokens\": N}";
+            return {};
+        }
+        array = &*messages;
+        reported = &*count;
+    }
+    const nlohmann::json& value = *array;
     if (!value.is_array()) {
         error = "the input is not a JSON array of messages";
         return {};
@@ -52,12 +76,17 @@ std::string messages_result(const nlohmann::json& value, std::string& error)
         }
         messages.push_back(std::move(message));
     }
-    const TokenEstimator estimator;
     std::string per_message;
     for (const Message& message : messages)
         per_message += (per_message.empty() ? "" : ", ") + std::to_string(estimator.estimate_message(message));
-    return "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages)) + ", \"messages\": " +
-           std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]}";
+    const std::int64_t uncalibrated = estimator.estimate_messages(messages);
+    std::string result = "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages, reports_model)) +
+                         ", \"messages\": " + std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]";
+    if (reported != nullptr) {
+        result += ", \"uncalibrated\": " + std::to_string(uncalibrated);
+        estimator.calibrate(reports_model, uncalibrated, reported->get<std::int64_t>());
+    }
+    return result + "}";
 }
 
 void print(const std::string& result)
@@ -108,7 +137,8 @@ int tokens(const std::vector<std::string_view>& args)
             std::fprintf(stderr, "confab tokens: the input is not JSON\n");
             return 1;
         }
-        const auto result = messages_result(value, error);
+        TokenEstimator estimator;
+        const auto result = messages_result(value, estimator, error);
         if (result.empty()) {
             std::fprintf(stderr, "confab tokens: %s\n", error.c_str());
             return 1;
@@ -119,6 +149,7 @@ int tokens(const std::vector<std::string_view>& args)
 
     // Every line is checked before anything is printed, so a bad line leaves no half output.
     std::vector<std::string> results;
+    TokenEstimator estimator;  // calibrated by the lines that report a count
     const std::string_view all(*bytes);
     std::size_t number = 0;
     for (std::size_t at = 0; at < all.size();) {
@@ -136,7 +167,7 @@ int tokens(const std::vector<std::string_view>& args)
             results.push_back(text_result(value.get_ref<const std::string&>()));
             continue;
         }
-        auto result = messages_result(value, error);
+        auto result = messages_result(value, estimator, error);
         if (result.empty()) {
             std::fprintf(stderr, "confab tokens: line %zu: %s\n", number, error.c_str());
             return 1;

@@ -92,3 +92,24 @@ test('tokens: bad usage exits 2', () => {
   assert.equal(tokens(['a', 'b'], '').status, 2);
   assert.equal(tokens(['--help'], '').status, 0);
 });
+
+test('tokens: --messages --lines with reported counts calibrates the lines after each report', () => {
+  const request = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'How far is the moon from the earth?' }];
+  const plain = json(tokens(['--messages', '-'], JSON.stringify(request))).tokens;
+  const lines = [
+    { messages: request, prompt_tokens: 2 * plain },  // this provider counts twice what we estimate
+    request,                                           // a line without a report is estimated, calibrated
+    { messages: request, prompt_tokens: 2 * plain },
+  ].map((l) => JSON.stringify(l)).join('\n');
+  const outs = tokens(['--messages', '--lines', '-'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(outs.length, 3);
+  assert.equal(outs[0].tokens, plain, 'no report before the first line');
+  assert.equal(outs[0].uncalibrated, plain);
+  assert.equal(outs[1].tokens, 2 * plain, 'calibrated by the first report');
+  assert.equal(outs[1].uncalibrated, undefined, 'only lines with a report say it');
+  assert.equal(outs[2].tokens, 2 * plain);
+  assert.equal(outs[2].uncalibrated, plain);
+  const bad = tokens(['--messages', '--lines', '-'], JSON.stringify({ messages: request, prompt_tokens: 'many' }));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /line 1: expected \{"messages": \[\.\.\.\], "prompt_tokens": N\}/);
+});
