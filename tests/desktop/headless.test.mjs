@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,8 +79,12 @@ async function startNodeUpstream(file) {
 }
 
 function runDesktop(args) {
+  // The X authority file is ours (-f): with its own temporary folder, xvfb-run removes that
+  // folder while Xvfb and xauth may still touch it, and now and then fails with exit status 5
+  // ("problem while cleaning up temporary directory") after the desktop itself exited cleanly.
+  const xauth = mkdtempSync(join(tmpdir(), 'confab-xauth-'));
   return new Promise((resolve) => {
-    const child = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', desktop, ...args], { env });
+    const child = spawn('xvfb-run', ['-a', '-f', join(xauth, 'Xauthority'), '-s', '-screen 0 1280x1024x24', desktop, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -88,6 +92,7 @@ function runDesktop(args) {
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      rmSync(xauth, { recursive: true, force: true, maxRetries: 5 });
       const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       resolve({ code, stdout, stderr, facts: line ? JSON.parse(line) : null });
     });
