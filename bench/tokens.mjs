@@ -110,12 +110,15 @@ for (const type of types) {
 // 6 growing requests, each ending on a user message. After each, the provider reports its
 // count and the estimator calibrates (`--lines` with {"messages", "prompt_tokens"}, one
 // process per conversation, so each starts uncalibrated); the figure is the estimate of the
-// next request against what the provider will count. Two providers: OpenAI's count (the
-// cookbook's over exact o200k_base contents), and a made-up one whose tokenizer counts 1.3
-// times as many and whose template spends 7 tokens per message and 5 to prime the reply.
+// next request against what the provider will count. Three providers: OpenAI's count (the
+// cookbook's over exact o200k_base contents); a made-up one whose tokenizer counts 1.3 times
+// as many and whose template spends 7 tokens per message and 5 to prime the reply; and
+// OpenAI's count of requests that also offer tools, whose definitions (300 tokens here, about
+// three tools) count in prompt_tokens but are not messages.
 const providers = {
   'o200k_base (cookbook)': (turns) => 3 + turns.reduce((sum, t) => sum + 3 + encoding.encode(t.role).length + encoding.encode(t.content).length, 0),
   'made up: 1.3x, 7/message': (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * encoding.encode(t.content).length, 0)),
+  'o200k_base + 300 for tools': (turns) => 300 + providers['o200k_base (cookbook)'](turns),
 };
 console.log('\ncalibration: the next request\'s estimate against what the provider counts, after N usage reports');
 console.log(`${'provider'.padEnd(26)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);

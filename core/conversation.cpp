@@ -171,7 +171,7 @@ void Conversation::send_reply_request(Out& out)
     open_request(Phase::requesting, false);
     stream_ = OpenAiStream();
     reply_index_.reset();
-    request_estimate_ = estimator_.estimate_messages(messages_to_send(session_, next.plan), "");
+    request_sent_ = TokenEstimator::sent(messages_to_send(session_, next.plan));
     out(StartRequest{request_, session_.settings.endpoint, config_.headers, dump_safely(next.body), false});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
 }
@@ -427,9 +427,9 @@ void Conversation::finish_reply(const AssembledReply& reply, std::int64_t now, O
     Tokens tokens;
     if (const auto reported = tokens_from_usage(reply.usage)) {
         tokens = *reported;
-        if (reported->input > 0) estimator_.calibrate(session_.settings.model, request_estimate_, reported->input);
+        if (reported->input > 0) estimator_.calibrate(session_.settings.model, request_sent_, reported->input);
     } else {
-        tokens.input = request_estimate_;
+        tokens.input = request_sent_.estimated;
         tokens.output = TokenEstimator::estimate_text(reply.content) + TokenEstimator::estimate_text(reply.reasoning);
         tokens.estimated = true;
     }

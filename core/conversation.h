@@ -155,7 +155,7 @@ private:
     std::string body_;                       // a non-stream body (JSON reply or error)
     std::optional<std::int64_t> retry_after_ms_;
     OpenAiStream stream_;
-    std::int64_t request_estimate_ = 0;      // uncalibrated input estimate, for calibration
+    TokenEstimator::SentRequest request_sent_;  // what was sent, for calibration; .estimated: uncalibrated input
     std::optional<TrimPlan> summary_plan_;   // the plan a summary request serves
 
     // The turn.

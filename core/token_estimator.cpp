@@ -504,6 +504,28 @@ std::int64_t uncalibrated_message(const Message& message)
     return tokens;
 }
 
+// FNV-1a, 64 bits, over what wire_message sends of a message (request_builder.h), its fields
+// apart by a 0xFF byte, which UTF-8 never holds: two messages that send the same are the same.
+std::uint64_t fingerprint(const Message& message)
+{
+    std::uint64_t hash = 0xcbf29ce484222325u;
+    const auto add = [&hash](std::string_view bytes) {
+        for (const char c : bytes) hash = (hash ^ std::uint8_t(c)) * 0x100000001b3u;
+        hash = (hash ^ 0xFFu) * 0x100000001b3u;
+    };
+    add(to_string(message.role));
+    add(message.content ? "+" : "-");
+    add(message.content.value_or(""));
+    add(message.name);
+    add(message.tool_call_id);
+    for (const ToolCall& call : message.tool_calls) {
+        add(call.id.value_or(""));
+        add(call.name);
+        add(call.arguments);
+    }
+    return hash;
+}
+
 std::int64_t corrected(std::int64_t tokens, double factor)
 {
     return factor == 1.0 ? tokens : std::int64_t(std::ceil(double(tokens) * factor));
@@ -518,21 +540,82 @@ std::int64_t TokenEstimator::estimate_message(const Message& message, std::strin
 
 std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messages, std::string_view model) const
 {
+    const auto it = model.empty() ? calibrations_.end() : calibrations_.find(model);
+    if (it != calibrations_.end() && it->second.anchor_reported > 0 && it->second.anchor.size() <= messages.size()) {
+        const Calibration& calibration = it->second;
+        const std::size_t n = calibration.anchor.size();
+        std::size_t same = 0;
+        while (same < n && fingerprint(messages[same]) == calibration.anchor[same]) ++same;
+        if (same == n) {
+            std::int64_t added = 0;
+            for (std::size_t i = n; i < messages.size(); ++i) added += uncalibrated_message(messages[i]);
+            return calibration.anchor_reported + corrected(added, factor(model));
+        }
+    }
     std::int64_t tokens = tokens_per_reply;
     for (const Message& message : messages) tokens += uncalibrated_message(message);
     return corrected(tokens, factor(model));
 }
 
+TokenEstimator::SentRequest TokenEstimator::sent(const std::vector<Message>& messages)
+{
+    SentRequest request;
+    request.estimated = tokens_per_reply;
+    request.fingerprints.reserve(messages.size());
+    for (const Message& message : messages) {
+        request.estimated += uncalibrated_message(message);
+        request.fingerprints.push_back(fingerprint(message));
+    }
+    return request;
+}
+
+void TokenEstimator::calibrate(std::string_view model, const SentRequest& request, std::int64_t reported_prompt_tokens)
+{
+    if (model.empty() || request.estimated <= 0 || reported_prompt_tokens <= 0) return;
+    auto it = calibrations_.find(model);
+    const bool extends = it != calibrations_.end() && it->second.anchor_reported > 0 &&
+                         it->second.anchor.size() < request.fingerprints.size() &&
+                         std::equal(it->second.anchor.begin(), it->second.anchor.end(), request.fingerprints.begin());
+    if (extends) {
+        // The factor learns from what was added: what both counts hold (tools, template) cancels
+        // out. The first such report replaces what whole requests taught, which that part skews.
+        Calibration& calibration = it->second;
+        const bool first = !calibration.from_growth;
+        const double estimated = calibration.estimated, reported = calibration.reported;
+        if (first) calibration.estimated = calibration.reported = 0;
+        if (add_report(model, request.estimated - calibration.anchor_estimated, reported_prompt_tokens - calibration.anchor_reported))
+            calibration.from_growth = true;
+        else if (first)
+            calibration.estimated = estimated, calibration.reported = reported;
+    } else {
+        add_report(model, request.estimated, reported_prompt_tokens);
+    }
+    // The provider's count of this very request is the anchor even where it is too far from the
+    // estimate to move the factor: tool definitions can cost several times a short conversation.
+    const double ratio = double(reported_prompt_tokens) / double(request.estimated);
+    if (ratio < 0.25 || ratio > max_anchor_ratio) return;
+    it = calibrations_.try_emplace(std::string(model)).first;
+    it->second.anchor = request.fingerprints;
+    it->second.anchor_estimated = request.estimated;
+    it->second.anchor_reported = reported_prompt_tokens;
+}
+
 void TokenEstimator::calibrate(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens)
 {
-    if (model.empty() || estimated <= 0 || reported_prompt_tokens <= 0) return;
+    add_report(model, estimated, reported_prompt_tokens);
+}
+
+bool TokenEstimator::add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens)
+{
+    if (model.empty() || estimated <= 0 || reported_prompt_tokens <= 0) return false;
     const double ratio = double(reported_prompt_tokens) / double(estimated);
-    if (ratio < 0.25 || ratio > 4.0) return;
+    if (ratio < 0.25 || ratio > 4.0) return false;
     auto it = calibrations_.find(model);
     if (it == calibrations_.end()) it = calibrations_.emplace(std::string(model), Calibration{}).first;
     Calibration& calibration = it->second;
     calibration.estimated = calibration.estimated * report_decay + double(estimated);
     calibration.reported = calibration.reported * report_decay + double(reported_prompt_tokens);
+    return true;
 }
 
 double TokenEstimator::factor(std::string_view model) const

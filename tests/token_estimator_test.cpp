@@ -231,8 +231,9 @@ TEST_CASE("token_estimator: after two usage reports the next request lands withi
         if (reports == 1) CHECK(std::abs(relative_error(estimate, provider)) < 0.08);
         if (reports >= 2) CHECK(std::abs(relative_error(estimate, provider)) < 0.03);
 
-        // The response reports usage.prompt_tokens; the reply joins the conversation.
-        estimator.calibrate("gpt-test", estimator.estimate_messages(messages), provider);
+        // The response reports usage.prompt_tokens, as the engine passes it on; the reply joins
+        // the conversation.
+        estimator.calibrate("gpt-test", TokenEstimator::sent(messages), provider);
         ++reports;
         messages.push_back(text_message(Role::assistant, counted[turn + 1].text));
         sent.push_back(counted[turn + 1]);
@@ -271,4 +272,81 @@ TEST_CASE("token_estimator: calibration follows reports part of the way and igno
     const Message message = text_message(Role::user, "Hello world, this is a test.");
     CHECK(estimator.estimate_message(message, "m") ==
           std::int64_t(std::ceil(double(estimator.estimate_message(message)) * estimator.factor("m"))));
+}
+
+TEST_CASE("token_estimator: a grown conversation is its last reported count plus the messages added since")
+{
+    TokenEstimator estimator;
+    std::vector<Message> sent = {text_message(Role::system, "Be brief."), text_message(Role::user, counted[0].text)};
+    const TokenEstimator::SentRequest request = TokenEstimator::sent(sent);
+    CHECK(request.estimated == estimator.estimate_messages(sent));
+    CHECK(request.fingerprints.size() == 2);
+    const std::int64_t reported = request.estimated + 40;  // the provider's template and tools cost more
+    estimator.calibrate("m", request, reported);
+    const double factor = double(reported) / double(request.estimated);
+    CHECK(estimator.factor("m") == doctest::Approx(factor));
+
+    // The same request is what the provider counted, exactly.
+    CHECK(estimator.estimate_messages(sent, "m") == reported);
+    // Grown by a reply and a question: the count so far, plus the new messages calibrated.
+    std::vector<Message> grown = sent;
+    grown.push_back(text_message(Role::assistant, counted[1].text));
+    grown.push_back(text_message(Role::user, counted[2].text));
+    const std::int64_t added = estimator.estimate_message(grown[2]) + estimator.estimate_message(grown[3]);
+    CHECK(estimator.estimate_messages(grown, "m") == reported + std::int64_t(std::ceil(double(added) * factor)));
+    // Uncalibrated estimates know nothing of it.
+    CHECK(estimator.estimate_messages(grown) == request.estimated + added);
+
+    // A request that does not begin with the anchor's messages falls back to the factor alone:
+    // an edited message, a trimmed one, another conversation, fewer messages.
+    const auto by_factor = [&](const std::vector<Message>& messages) {
+        return std::int64_t(std::ceil(double(estimator.estimate_messages(messages)) * factor));
+    };
+    std::vector<Message> edited = grown;
+    edited[1].content = std::string(counted[0].text) + " Thanks!";
+    CHECK(estimator.estimate_messages(edited, "m") == by_factor(edited));
+    std::vector<Message> trimmed = {grown[0], grown[3]};
+    CHECK(estimator.estimate_messages(trimmed, "m") == by_factor(trimmed));
+    std::vector<Message> renamed = grown;
+    renamed[1].name = "ana";
+    CHECK(estimator.estimate_messages(renamed, "m") == by_factor(renamed));
+    std::vector<Message> shorter = {grown[0]};
+    CHECK(estimator.estimate_messages(shorter, "m") == by_factor(shorter));
+
+    // A report no tokenizer explains neither moves the factor nor the anchor.
+    std::vector<Message> other = {text_message(Role::user, counted[4].text)};
+    estimator.calibrate("m", TokenEstimator::sent(other), 100 * reported);
+    CHECK(estimator.factor("m") == doctest::Approx(factor));
+    CHECK(estimator.estimate_messages(grown, "m") == reported + std::int64_t(std::ceil(double(added) * factor)));
+    // A newer report is the anchor from then on; a numeric report moves only the factor.
+    estimator.calibrate("m", TokenEstimator::sent(grown), reported + added);
+    CHECK(estimator.estimate_messages(grown, "m") == reported + added);
+    estimator.calibrate("m", 1000, 1100);
+    CHECK(estimator.estimate_messages(grown, "m") == reported + added);
+    // Other models and "" never use it.
+    CHECK(estimator.estimate_messages(grown, "other") == estimator.estimate_messages(grown));
+    estimator.calibrate("", TokenEstimator::sent(grown), 5);
+    CHECK(estimator.estimate_messages(grown, "") == request.estimated + added);
+}
+
+TEST_CASE("token_estimator: tool definitions in the provider's count do not inflate the factor")
+{
+    // A provider that counts the messages as we estimate them, plus 300 tokens of tool definitions.
+    TokenEstimator estimator;
+    const auto provider = [&](const std::vector<Message>& m) { return estimator.estimate_messages(m) + 300; };
+    std::vector<Message> messages = {text_message(Role::system, "Be brief."), text_message(Role::user, counted[0].text)};
+    estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+    CHECK(estimator.factor("m") == 1.0);  // 300 tokens over a ~45-token estimate: no tokenizer's ratio
+    CHECK(estimator.estimate_messages(messages, "m") == provider(messages));  // but the count is the anchor
+    int reports = 1;
+    for (std::size_t turn = 1; turn + 1 < std::size(counted); turn += 2) {
+        messages.push_back(text_message(Role::assistant, counted[turn].text));
+        messages.push_back(text_message(Role::user, counted[turn + 1].text));
+        CAPTURE(reports);
+        CHECK(estimator.estimate_messages(messages, "m") == provider(messages));
+        estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+        ++reports;
+        CHECK(estimator.factor("m") == doctest::Approx(1.0));  // learnt from what was added only
+    }
+    CHECK(reports == 4);
 }

@@ -84,7 +84,7 @@ std::string messages_result(const nlohmann::json& input, TokenEstimator& estimat
                          ", \"messages\": " + std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]";
     if (reported != nullptr) {
         result += ", \"uncalibrated\": " + std::to_string(uncalibrated);
-        estimator.calibrate(reports_model, uncalibrated, reported->get<std::int64_t>());
+        estimator.calibrate(reports_model, TokenEstimator::sent(messages), reported->get<std::int64_t>());
     }
     return result + "}";
 }
