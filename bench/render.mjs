@@ -5,7 +5,9 @@
 // each, the main thread's time is read from a Chromium trace (devtools.timeline): script that
 // draws (the widget's animation-frame callbacks; marked's per-token task), style, layout and
 // paint, and the longest task. Printed beside the targets of issue 6 (rendering < 150 ms, no
-// task > 50 ms, >= 20x less than the whole re-render).
+// task > 50 ms, >= 20x less than the whole re-render). Also printed: the widget's rendering per
+// drawing (median and 90th percentile), and a floor measured in the same page: as many drawings
+// of one word into an empty scroller the size of the log, what any streaming renderer pays here.
 //
 //   node bench/render.mjs [--tokens N] [--chunk BYTES] [--pace MS] [--widget-only]
 //
@@ -64,6 +66,32 @@ try {
   }));
   await page.waitForTimeout(300);
 
+  // The floor under any streaming renderer here: as many drawings as the widget had room for (one
+  // per 100 ms of its stream), each adding one word to a paragraph in an empty scroller the size of
+  // the widget's log and scrolling it to the bottom. What a drawing costs the browser at the least.
+  const floor = await page.evaluate((count) => new Promise((resolve) => {
+    const box = document.createElement('div');
+    box.style.cssText = 'position:fixed;left:20px;top:20px;width:398px;height:540px;overflow:auto;background:#fff;font:15px/1.45 system-ui';
+    const p = document.createElement('p');
+    const words = p.appendChild(document.createTextNode('Start'));
+    box.append(p);
+    document.body.append(box);
+    let i = 0;
+    const draw = () => {
+      words.data += ' word';
+      box.scrollTop = box.scrollHeight;
+      if (++i < count) return setTimeout(() => requestAnimationFrame(draw), 100);
+      requestAnimationFrame(() => setTimeout(() => {
+        console.timeStamp('confab-floor-end');
+        box.remove();
+        resolve({ count });
+      }));
+    };
+    console.timeStamp('confab-floor-start');
+    requestAnimationFrame(draw);
+  }), Math.max(1, Math.round(widget.ms / 100)));
+  await page.waitForTimeout(300);
+
   // marked, the whole message after every token, each token its own task, in a box as wide as the widget's.
   const peer = await page.evaluate((tokens) => new Promise((resolve) => {
     if (!tokens.length) { console.timeStamp('confab-peer-start'); console.timeStamp('confab-peer-end'); return resolve({ ms: 0, chars: 0 }); }
@@ -97,26 +125,49 @@ try {
     Layerize: 'paint', UpdateLayer: 'paint', CompositeLayers: 'paint', Commit: 'paint' };
   /**
    * Main-thread figures between two stamps, in ms. Events nest (a forced layout inside a script,
-   * a paint inside a commit), so each is counted only where no counted event holds it already.
+   * a paint inside a commit), so each is counted once: style and layout that a script forces (by
+   * reading scrollHeight after writing) count as style and layout, taken out of the script's time;
+   * anything else inside a counted event belongs to it.
    */
   const figures = (from, to, scriptNames) => {
     const a = stamp(from).ts, b = stamp(to).ts;
     const inside = events.filter((e) => main(e) && e.ts >= a && e.ts + (e.dur ?? 0) <= b).sort((x, y) => x.ts - y.ts || y.dur - x.dur);
     const out = { script: 0, style: 0, layout: 0, paint: 0 };
+    // A drawing's share: what is counted from its animation frame to the next one (the frame's
+    // style, layout and paint, and any frame the browser draws between, e.g. after the scroll).
+    const drawings = [];
     let end = -1;
+    let holder = '';
+    let forcedEnd = -1;
     for (const e of inside) {
       const kind = scriptNames.includes(e.name) ? 'script' : RENDER[e.name];
-      if (!kind || e.ts < end) continue;
+      if (!kind) continue;
+      if (e.ts < end) {
+        if (holder === 'script' && (kind === 'style' || kind === 'layout') && e.ts >= forcedEnd) {
+          out[kind] += e.dur / 1000;
+          out.script -= e.dur / 1000;
+          forcedEnd = e.ts + e.dur;
+        }
+        continue;
+      }
       out[kind] += e.dur / 1000;
       end = e.ts + e.dur;
+      holder = kind;
+      forcedEnd = -1;
+      if (e.name === 'FireAnimationFrame') drawings.push(0);
+      if (drawings.length) drawings[drawings.length - 1] += e.dur / 1000;
     }
+    drawings.sort((x, y) => x - y);
+    const at = (q) => drawings.length ? drawings[Math.min(drawings.length - 1, Math.floor(q * drawings.length))] : 0;
     const tasks = inside.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
     return { ...out, rendering: out.script + out.style + out.layout + out.paint,
       busy: tasks.reduce((n, e) => n + e.dur, 0) / 1000, longest: Math.max(0, ...tasks.map((e) => e.dur)) / 1000,
-      frames: inside.filter((e) => e.name === 'FireAnimationFrame').length, tasks: tasks.length };
+      frames: inside.filter((e) => e.name === 'FireAnimationFrame').length, tasks: tasks.length,
+      drawings: drawings.reduce((n, ms) => n + ms, 0), median: at(0.5), p90: at(0.9) };
   };
   const w = figures('confab-widget-start', 'confab-widget-end', ['FireAnimationFrame']);
   const p = figures('confab-peer-start', 'confab-peer-end', ['EventDispatch', 'FunctionCall', 'FireAnimationFrame']);
+  const floored = figures('confab-floor-start', 'confab-floor-end', ['FireAnimationFrame']);
 
   const f = (n) => n.toFixed(1).padStart(8);
   console.log(`answer: ${tokens.length} tokens, ${text.length} characters, ${(text.match(/^```/gm) ?? []).length / 2} code blocks, ` +
@@ -127,6 +178,10 @@ try {
     ['rendering in all', 'rendering'], ['busy in all', 'busy'], ['longest task', 'longest']])
     console.log(`${label.padEnd(24)} ${f(w[key])} ${f(p[key])}`);
   console.log(`${'animation frames'.padEnd(24)} ${String(w.frames).padStart(8)} ${String(p.frames).padStart(8)}`);
+  console.log(`\nper drawing (the rendering from one animation frame to the next): median ${w.median.toFixed(1)} ms, ` +
+    `90th percentile ${w.p90.toFixed(1)} ms; before the first ${(w.rendering - w.drawings).toFixed(1)} ms`);
+  console.log(`floor: ${floor.count} drawings of one word into an empty scroller, 100 ms apart: ${floored.rendering.toFixed(1)} ms ` +
+    `(median ${floored.median.toFixed(1)} ms a drawing)`);
   console.log(`\nrendering: widget ${w.rendering.toFixed(1)} ms (target < 150), marked ${p.rendering.toFixed(1)} ms: ` +
     `${(p.rendering / w.rendering).toFixed(1)}x less (target >= 20x)`);
   console.log(`longest task: widget ${w.longest.toFixed(1)} ms (target <= 50), marked ${p.longest.toFixed(1)} ms`);
