@@ -554,7 +554,14 @@ std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messa
     }
     std::int64_t tokens = tokens_per_reply;
     for (const Message& message : messages) tokens += uncalibrated_message(message);
-    return corrected(tokens, factor(model));
+    return corrected(tokens, factor(model)) + overhead(model);
+}
+
+std::int64_t TokenEstimator::overhead(std::string_view model) const
+{
+    const auto it = model.empty() ? calibrations_.end() : calibrations_.find(model);
+    if (it == calibrations_.end() || !it->second.from_growth || it->second.anchor_reported <= 0) return 0;
+    return std::max<std::int64_t>(0, it->second.anchor_reported - corrected(it->second.anchor_estimated, factor(model)));
 }
 
 TokenEstimator::SentRequest TokenEstimator::sent(const std::vector<Message>& messages)

@@ -104,9 +104,9 @@ public:
     std::int64_t estimate_message(const Message& message, std::string_view model = "") const;
 
     // Tokens of a whole request's messages: the sum of the uncalibrated estimate_message,
-    // plus tokens_per_reply, times factor(model), rounded up; or, when the messages begin with
-    // `model`'s anchor (see calibrate(model, SentRequest, ...)), the anchor's reported count
-    // plus the messages after it so estimated. This is what `usage.prompt_tokens` reports, so
+    // plus tokens_per_reply, times factor(model), rounded up, plus overhead(model); or, when
+    // the messages begin with `model`'s anchor (see calibrate(model, SentRequest, ...)), the
+    // anchor's reported count plus the messages after it so estimated. This is what `usage.prompt_tokens` reports, so
     // pass the uncalibrated figure (model "") to calibrate().
     std::int64_t estimate_messages(const std::vector<Message>& messages, std::string_view model = "") const;
 
@@ -148,6 +148,13 @@ public:
 
     // The current correction factor for `model` (1.0 when never calibrated).
     double factor(std::string_view model) const;
+
+    // What the provider counts in every request beside its messages (tool definitions, a
+    // template heavier than the cookbook's): the anchor's count less its calibrated estimate,
+    // once the factor has been learnt from what requests added (0 before, and never below 0).
+    // estimate_messages adds it to a request that is not anchored (one trimmed, say), and so
+    // the context trimmer's budget leaves room for the tools.
+    std::int64_t overhead(std::string_view model) const;
 
     // How much a report counts beside the one after it.
     static constexpr double report_decay = 0.75;

@@ -347,6 +347,13 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
         estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
         ++reports;
         CHECK(estimator.factor("m") == doctest::Approx(1.0));  // learnt from what was added only
+        CHECK(estimator.overhead("m") == 300);                  // and the rest is the tools
     }
     CHECK(reports == 4);
+    // A request that is not the conversation grown (trimmed: its oldest turn left out) is not
+    // anchored, and still counts the tools.
+    std::vector<Message> trimmed = {messages[0]};
+    trimmed.insert(trimmed.end(), messages.begin() + 3, messages.end());
+    CHECK(estimator.estimate_messages(trimmed, "m") == provider(trimmed));
+    CHECK(estimator.estimate_messages({}, "m") == provider({}));  // the trimmer's fixed cost holds them too
 }
