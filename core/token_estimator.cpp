@@ -595,7 +595,9 @@ void TokenEstimator::calibrate(std::string_view model, const SentRequest& reques
         else if (first)
             calibration.estimated = estimated, calibration.reported = reported;
     } else {
-        add_report(model, request.estimated, reported_prompt_tokens);
+        // A request that does not grow the anchor (one trimmed, say) still holds the overhead
+        // learnt so far, which is not the tokenizer's doing.
+        add_report(model, request.estimated, reported_prompt_tokens - overhead(model));
     }
     // The provider's count of this very request is the anchor even where it is too far from the
     // estimate to move the factor: tool definitions can cost several times a short conversation.

@@ -118,20 +118,21 @@ public:
     };
     static SentRequest sent(const std::vector<Message>& messages);
 
-    // What the engine calls with a response's usage.prompt_tokens. The request becomes
-    // `model`'s anchor: a later estimate_messages for `model` whose messages begin with the
-    // anchor's (the same conversation grown, nothing trimmed or edited) is the reported count
-    // plus the calibrated estimate of the messages after them. And the factor is calibrated
-    // as calibrate(model, estimated, reported) does, but on what was added since the anchor
-    // when the request grows it: the provider's count includes what no message estimate
-    // holds, the tool definitions and its chat template, and that part cancels out (the first
-    // such report replaces what whole requests taught). Without that, a request offering about
-    // 300 tokens of tools is estimated 8-19% off on average after two reports, and up to 56%
-    // (bench/tokens.mjs). After one report there is no telling the tools from the tokenizer:
-    // the factor takes both, and the next request's new messages are overestimated until the
-    // second report (by 14-90% on average there, where tools outweigh a short first request).
-    // The tool definitions are assumed unchanged since the anchor. A count below a quarter or
-    // above max_anchor_ratio times the estimate is not taken as an anchor either.
+    // What the engine calls with a response's usage.prompt_tokens. The request becomes `model`'s
+    // anchor: a later estimate_messages for `model` whose messages begin with the anchor's (the
+    // same conversation grown, nothing trimmed or edited) is the reported count plus the
+    // calibrated estimate of the messages after them. And the factor is calibrated as
+    // calibrate(model, estimated, reported) does, but on what was added since the anchor when the
+    // request grows it: the provider's count includes what no message estimate holds, the tool
+    // definitions and its chat template, and that part cancels out (the first such report replaces
+    // what whole requests taught); a request that does not grow the anchor (a trimmed one) teaches
+    // it its count less overhead(model). Without that, a request offering about 300 tokens of
+    // tools is estimated 8-19% off on average after two reports, and up to 56% (bench/tokens.mjs).
+    // After one report there is no telling the tools from the tokenizer: the factor takes both,
+    // and the next request's new messages are overestimated until the second report (by 14-90% on
+    // average there, where tools outweigh a short first request). The tool definitions are assumed
+    // unchanged since the anchor. A count below a quarter or above max_anchor_ratio times the
+    // estimate is not taken as an anchor either.
     void calibrate(std::string_view model, const SentRequest& request, std::int64_t reported_prompt_tokens);
     static constexpr double max_anchor_ratio = 16;
 

@@ -356,4 +356,8 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
     trimmed.insert(trimmed.end(), messages.begin() + 3, messages.end());
     CHECK(estimator.estimate_messages(trimmed, "m") == provider(trimmed));
     CHECK(estimator.estimate_messages({}, "m") == provider({}));  // the trimmer's fixed cost holds them too
+    // Its report does not teach the factor the tools either.
+    estimator.calibrate("m", TokenEstimator::sent(trimmed), provider(trimmed));
+    CHECK(estimator.factor("m") == doctest::Approx(1.0));
+    CHECK(estimator.overhead("m") == 300);
 }
