@@ -587,13 +587,9 @@ void TokenEstimator::calibrate(std::string_view model, const SentRequest& reques
         // The factor learns from what was added: what both counts hold (tools, template) cancels
         // out. The first such report replaces what whole requests taught, which that part skews.
         Calibration& calibration = it->second;
-        const bool first = !calibration.from_growth;
-        const double estimated = calibration.estimated, reported = calibration.reported;
-        if (first) calibration.estimated = calibration.reported = 0;
-        if (add_report(model, request.estimated - calibration.anchor_estimated, reported_prompt_tokens - calibration.anchor_reported))
+        if (add_report(model, request.estimated - calibration.anchor_estimated,
+                       reported_prompt_tokens - calibration.anchor_reported, !calibration.from_growth))
             calibration.from_growth = true;
-        else if (first)
-            calibration.estimated = estimated, calibration.reported = reported;
     } else {
         // A request that does not grow the anchor (one trimmed, say) still holds the overhead
         // learnt so far, which is not the tokenizer's doing.
@@ -614,7 +610,7 @@ void TokenEstimator::calibrate(std::string_view model, std::int64_t estimated, s
     add_report(model, estimated, reported_prompt_tokens);
 }
 
-bool TokenEstimator::add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens)
+bool TokenEstimator::add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens, bool restart)
 {
     if (model.empty() || estimated <= 0 || reported_prompt_tokens <= 0) return false;
     const double ratio = double(reported_prompt_tokens) / double(estimated);
@@ -622,6 +618,7 @@ bool TokenEstimator::add_report(std::string_view model, std::int64_t estimated, 
     auto it = calibrations_.find(model);
     if (it == calibrations_.end()) it = calibrations_.emplace(std::string(model), Calibration{}).first;
     Calibration& calibration = it->second;
+    if (restart) calibration.estimated = calibration.reported = 0;
     calibration.estimated = calibration.estimated * report_decay + double(estimated);
     calibration.reported = calibration.reported * report_decay + double(reported_prompt_tokens);
     return true;

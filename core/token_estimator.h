@@ -169,7 +169,9 @@ private:
         std::int64_t anchor_reported = 0;     // and its count; 0: no anchor
         bool from_growth = false;             // the sums are of what requests added to their anchors
     };
-    bool add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens);
+    // Adds a report to `model`'s sums (first emptying them when `restart`); false, changing
+    // nothing, for a report calibrate() ignores.
+    bool add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens, bool restart = false);
     std::map<std::string, Calibration, std::less<>> calibrations_;
 };
 

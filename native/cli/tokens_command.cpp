@@ -79,12 +79,12 @@ std::string messages_result(const nlohmann::json& input, TokenEstimator& estimat
     std::string per_message;
     for (const Message& message : messages)
         per_message += (per_message.empty() ? "" : ", ") + std::to_string(estimator.estimate_message(message));
-    const std::int64_t uncalibrated = estimator.estimate_messages(messages);
     std::string result = "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages, reports_model)) +
                          ", \"messages\": " + std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]";
     if (reported != nullptr) {
-        result += ", \"uncalibrated\": " + std::to_string(uncalibrated);
-        estimator.calibrate(reports_model, TokenEstimator::sent(messages), reported->get<std::int64_t>());
+        const TokenEstimator::SentRequest sent = TokenEstimator::sent(messages);
+        result += ", \"uncalibrated\": " + std::to_string(sent.estimated);
+        estimator.calibrate(reports_model, sent, reported->get<std::int64_t>());
     }
     return result + "}";
 }
