@@ -3,11 +3,7 @@
 
 #include <httplib.h>
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +20,7 @@
 #include "core/json_util.h"
 #include "core/provider_error.h"
 #include "core/retry_policy.h"
+#include "native/serve/client_connection.h"
 #include "native/serve/demo_model.h"
 #include "native/serve/fault_plan.h"
 #include "native/serve/log_line.h"
@@ -65,67 +62,19 @@ struct RequestRecord {
 };
 thread_local RequestRecord current;
 
-// httplib 0.11 does not hand a handler its socket. A relay needs it to notice a client that
-// leaves while nothing is being written (the provider is slow, a stall fault, the demo's
-// pace): the connection is found among the process's sockets by its two ends. A thread keeps
-// the last one found, since a kept-alive connection brings the next request to it too.
-int client_socket(const httplib::Request& req)
+// The client of the request this thread serves closed its end or reset the connection.
+bool client_gone()
 {
-    thread_local int cached = -1;
-    auto matches = [&](int fd) {
-        sockaddr_storage local{}, peer{};
-        socklen_t local_size = sizeof local, peer_size = sizeof peer;
-        if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) return false;
-        if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) return false;
-        auto port_of = [](const sockaddr_storage& address) {
-            if (address.ss_family == AF_INET) return int(ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port));
-            if (address.ss_family == AF_INET6) return int(ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port));
-            return -1;
-        };
-        return port_of(local) == req.local_port && port_of(peer) == req.remote_port;
-    };
-    if (cached >= 0 && matches(cached)) return cached;
-    cached = -1;
-    DIR* fds = opendir("/proc/self/fd");
-    if (fds == nullptr) return -1;
-    while (const dirent* entry = readdir(fds)) {
-        const int fd = std::atoi(entry->d_name);
-        if (fd <= 2 || fd == dirfd(fds)) continue;
-        if (matches(fd)) {
-            cached = fd;
-            break;
-        }
-    }
-    closedir(fds);
-    return cached;
+    const ClientConnection* connection = ClientConnection::current();
+    return connection != nullptr && connection->gone();
 }
 
-// The client closed its end (or reset it). A request it pipelines meanwhile is no reason.
-bool client_gone(int fd)
+// Sends what the client's connection still holds (a response head) before the relay waits on
+// anything: the client learns at once that its reply has begun.
+void flush_client()
 {
-    if (fd < 0) return false;
-    pollfd watch{fd, POLLRDHUP, 0};
-    return ::poll(&watch, 1, 0) > 0 && (watch.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+    if (ClientConnection* connection = ClientConnection::current()) connection->flush();
 }
-
-// Watches the client of one request while the relay waits (on the provider, a pace, a
-// fault). The socket is looked for the first time it is needed: a reply that never waits,
-// the common case under load, costs no lookup at all.
-class ClientWatch {
-public:
-    explicit ClientWatch(const httplib::Request& req) : req_(&req) {}
-
-    bool gone()
-    {
-        if (fd_ == not_looked_up) fd_ = client_socket(*req_);
-        return client_gone(fd_);
-    }
-
-private:
-    static constexpr int not_looked_up = -2;
-    const httplib::Request* req_;
-    int fd_ = not_looked_up;
-};
 
 std::string error_event(std::string_view message)
 {
@@ -138,13 +87,6 @@ void send_error(httplib::Response& res, const RelayError& error)
     res.set_content(dump_safely(error.body()), "application/json");
     if (current.error.empty()) current.error = error.message;
 }
-
-class Listener : public httplib::Server {
-public:
-    // httplib listens with a backlog of 5: a burst of new connections would wait a second
-    // for a SYN retry. Linux lets listen() be called again to raise it.
-    void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
-};
 
 } // namespace
 
@@ -166,7 +108,6 @@ struct RelayServer::State {
     struct Outlet {
         State& state;
         httplib::DataSink& sink;
-        ClientWatch client;
         std::optional<FaultyBody> faults;
         int slow_ms = 0;
         char tail[2] = {'\n', '\n'};  // the last two bytes written: nothing yet ends an event
@@ -174,9 +115,10 @@ struct RelayServer::State {
         // Waits `ms` in short steps; false when the client leaves or the relay is ending.
         bool wait(int ms)
         {
+            flush_client();
             const std::int64_t until = steady_ms() + ms;
             while (true) {
-                if (state.ending || client.gone()) return false;
+                if (state.ending || client_gone()) return false;
                 const std::int64_t left = until - steady_ms();
                 if (left <= 0) return true;
                 std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(left, 50)));
@@ -231,9 +173,9 @@ struct RelayServer::State {
     void chat(const httplib::Request& req, httplib::Response& res);
     void models(const httplib::Request& req, httplib::Response& res);
     void static_file(const httplib::Request& req, httplib::Response& res);
-    void send_pieces(const httplib::Request& req, httplib::Response& res, std::string content_type,
+    void send_pieces(httplib::Response& res, std::string content_type,
                      std::vector<std::string> pieces, int pace_ms, const std::optional<FaultPlan>& plan);
-    void relay(const httplib::Request& req, httplib::Response& res, const ChatCall& call,
+    void relay(httplib::Response& res, const ChatCall& call,
                const std::optional<FaultPlan>& plan);
     void log(const httplib::Request& req, const httplib::Response& res);
 };
@@ -543,12 +485,12 @@ void RelayServer::State::chat(const httplib::Request& req, httplib::Response& re
         std::vector<std::string> pieces;
         for (std::size_t at = 0; at < bytes.size(); at += config.replay_chunk)
             pieces.push_back(bytes.substr(at, config.replay_chunk));
-        send_pieces(req, res, "text/event-stream", std::move(pieces), config.replay_pace_ms, plan);
+        send_pieces(res, "text/event-stream", std::move(pieces), config.replay_pace_ms, plan);
         return;
     }
     if (!config.upstream.empty()) {
         current.source = "upstream";
-        relay(req, res, call, plan);
+        relay(res, call, plan);
         return;
     }
 
@@ -559,13 +501,13 @@ void RelayServer::State::chat(const httplib::Request& req, httplib::Response& re
     const DemoReply reply = demo_reply(demo);
     const std::int64_t created = unix_ms() / 1000;
     if (call.stream) {
-        send_pieces(req, res, "text/event-stream", demo_events(reply, call.model, created), config.demo_pace_ms, plan);
+        send_pieces(res, "text/event-stream", demo_events(reply, call.model, created), config.demo_pace_ms, plan);
     } else {
-        send_pieces(req, res, "application/json", {dump_safely(demo_completion(reply, call.model, created))}, 0, plan);
+        send_pieces(res, "application/json", {dump_safely(demo_completion(reply, call.model, created))}, 0, plan);
     }
 }
 
-void RelayServer::State::send_pieces(const httplib::Request& req, httplib::Response& res, std::string content_type,
+void RelayServer::State::send_pieces(httplib::Response& res, std::string content_type,
                                      std::vector<std::string> pieces, int pace_ms, const std::optional<FaultPlan>& plan)
 {
     if (!plan && content_type == "application/json" && pieces.size() == 1) {
@@ -574,9 +516,9 @@ void RelayServer::State::send_pieces(const httplib::Request& req, httplib::Respo
     }
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
-        content_type, [this, &req, pieces = std::move(pieces), pace_ms, plan](std::size_t, httplib::DataSink& sink) {
+        content_type, [this, pieces = std::move(pieces), pace_ms, plan](std::size_t, httplib::DataSink& sink) {
             current.streamed = true;
-            Outlet out{*this, sink, ClientWatch(req), std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
+            Outlet out{*this, sink, std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
             if (plan) out.faults.emplace(*plan);
             for (std::size_t i = 0; i < pieces.size(); ++i) {
                 if (i > 0 && pace_ms > 0 && !out.wait(pace_ms)) {
@@ -592,10 +534,9 @@ void RelayServer::State::send_pieces(const httplib::Request& req, httplib::Respo
         });
 }
 
-void RelayServer::State::relay(const httplib::Request& req, httplib::Response& res, const ChatCall& call,
+void RelayServer::State::relay(httplib::Response& res, const ChatCall& call,
                                const std::optional<FaultPlan>& plan)
 {
-    ClientWatch client(req);
     const UpstreamRequest request{config.upstream, api_key, dump_safely(call.body), config.connect_timeout_ms};
     Jitter jitter(seed.fetch_add(0x9E3779B97F4A7C15ull));
 
@@ -614,7 +555,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
         while (!transfer->head_done() && !transfer->finished()) {
             transfer->pump(50);
             if (transfer->head_done() || transfer->finished()) break;
-            if (client.gone()) {
+            if (client_gone()) {
                 current.error = "client left before the reply";
                 res.status = 499;  // nginx's word for it; nobody is there to read it
                 return;
@@ -655,9 +596,9 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
                 }
                 auto shared = std::shared_ptr<UpstreamTransfer>(std::move(transfer));
                 const bool sse = type == "text/event-stream";
-                res.set_chunked_content_provider(type, [this, &req, shared, plan, sse](std::size_t, httplib::DataSink& sink) {
+                res.set_chunked_content_provider(type, [this, shared, plan, sse](std::size_t, httplib::DataSink& sink) {
                     current.streamed = true;
-                    Outlet out{*this, sink, ClientWatch(req), std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
+                    Outlet out{*this, sink, std::nullopt, plan ? plan->slow_ms.value_or(0) : 0};
                     if (plan) out.faults.emplace(*plan);
                     std::int64_t last_activity = steady_ms();
                     while (true) {
@@ -685,10 +626,11 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
                             sink.done();
                             return true;
                         }
-                        if (out.client.gone()) {
+                        if (client_gone()) {
                             current.error = "client left";
                             return false;
                         }
+                        flush_client();
                         shared->pump(50);
                     }
                 });
@@ -698,7 +640,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
             while (!transfer->finished() && steady_ms() < deadline && body.size() < config.limits.max_body_bytes) {
                 transfer->pump(50);
                 body += transfer->take_body();
-                if (!transfer->finished() && client.gone()) {
+                if (!transfer->finished() && client_gone()) {
                     current.error = "client left before the reply";
                     res.status = 499;
                     return;
@@ -714,7 +656,7 @@ void RelayServer::State::relay(const httplib::Request& req, httplib::Response& r
             if (const auto delay = retry_delay_ms(config.retry, attempt + 1, retry_after_ms, jitter)) {
                 const std::int64_t until = steady_ms() + *delay;
                 bool gone = false;
-                while (steady_ms() < until && !(gone = client.gone()) && !ending)
+                while (steady_ms() < until && !(gone = client_gone()) && !ending)
                     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(20, until - steady_ms())));
                 if (!gone && !ending) continue;
                 if (gone) {
