@@ -560,7 +560,8 @@ std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messa
 std::int64_t TokenEstimator::overhead(std::string_view model) const
 {
     const auto it = model.empty() ? calibrations_.end() : calibrations_.find(model);
-    if (it == calibrations_.end() || !it->second.from_growth || it->second.anchor_reported <= 0) return 0;
+    if (it == calibrations_.end() || it->second.anchor_reported <= 0) return 0;
+    if (!it->second.from_growth && !it->second.beside_messages) return 0;
     return std::max<std::int64_t>(0, it->second.anchor_reported - corrected(it->second.anchor_estimated, factor(model)));
 }
 
@@ -590,16 +591,25 @@ void TokenEstimator::calibrate(std::string_view model, const SentRequest& reques
         if (add_report(model, request.estimated - calibration.anchor_estimated,
                        reported_prompt_tokens - calibration.anchor_reported, !calibration.from_growth))
             calibration.from_growth = true;
-    } else {
+    }
+    bool beside_messages = false;
+    if (!extends) {
         // A request that does not grow the anchor (one trimmed, say) still holds the overhead
-        // learnt so far, which is not the tokenizer's doing.
-        add_report(model, request.estimated, reported_prompt_tokens - overhead(model));
+        // learnt so far, which is not the tokenizer's doing. Counted more than max_factor times
+        // its estimate, a whole request holds what no tokenizer explains (tool definitions
+        // beside a short conversation): that part is kept as overhead, not taught as a factor.
+        const std::int64_t counted = reported_prompt_tokens - overhead(model);
+        if (double(counted) <= max_factor * double(request.estimated))
+            add_report(model, request.estimated, counted);
+        else
+            beside_messages = true;
     }
     // The provider's count of this very request is the anchor even where it is too far from the
     // estimate to move the factor: tool definitions can cost several times a short conversation.
     const double ratio = double(reported_prompt_tokens) / double(request.estimated);
     if (ratio < 0.25 || ratio > max_anchor_ratio) return;
     it = calibrations_.try_emplace(std::string(model)).first;
+    it->second.beside_messages = it->second.beside_messages || beside_messages;
     it->second.anchor = request.fingerprints;
     it->second.anchor_estimated = request.estimated;
     it->second.anchor_reported = reported_prompt_tokens;

@@ -128,12 +128,14 @@ public:
     // what whole requests taught); a request that does not grow the anchor (a trimmed one) teaches
     // it its count less overhead(model). Without that, a request offering about 300 tokens of
     // tools is estimated 8-19% off on average after two reports, and up to 56% (bench/tokens.mjs).
-    // After one report there is no telling the tools from the tokenizer: the factor takes both,
-    // and the next request's new messages are overestimated until the second report (by 14-90% on
-    // average there, where tools outweigh a short first request). The tool definitions are assumed
-    // unchanged since the anchor. A count below a quarter or above max_anchor_ratio times the
-    // estimate is not taken as an anchor either.
+    // After one report there is no telling the tools from the tokenizer, but no tokenizer in use
+    // counts twice what o200k_base does: a whole request counted above max_factor times its
+    // estimate teaches no factor, and the difference is overhead(model) from then on (before, the
+    // factor took both, and the next request's new messages were overestimated by 14-90% on
+    // average there). The tool definitions are assumed unchanged since the anchor. A count below a
+    // quarter or above max_anchor_ratio times the estimate is not taken as an anchor either.
     void calibrate(std::string_view model, const SentRequest& request, std::int64_t reported_prompt_tokens);
+    static constexpr double max_factor = 2;
     static constexpr double max_anchor_ratio = 16;
 
     // The provider counted `reported_prompt_tokens` for a request this estimator counted as
@@ -152,7 +154,8 @@ public:
 
     // What the provider counts in every request beside its messages (tool definitions, a
     // template heavier than the cookbook's): the anchor's count less its calibrated estimate,
-    // once the factor has been learnt from what requests added (0 before, and never below 0).
+    // once the factor has been learnt from what requests added, or a whole request was counted
+    // above max_factor times its estimate (0 before, and never below 0).
     // estimate_messages adds it to a request that is not anchored (one trimmed, say), and so
     // the context trimmer's budget leaves room for the tools.
     std::int64_t overhead(std::string_view model) const;
@@ -168,6 +171,7 @@ private:
         std::int64_t anchor_estimated = 0;    // its uncalibrated estimate
         std::int64_t anchor_reported = 0;     // and its count; 0: no anchor
         bool from_growth = false;             // the sums are of what requests added to their anchors
+        bool beside_messages = false;         // a count held more than a tokenizer explains
     };
     // Adds a report to `model`'s sums (first emptying them when `restart`); false, changing
     // nothing, for a report calibrate() ignores.

@@ -338,6 +338,7 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
     estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
     CHECK(estimator.factor("m") == 1.0);  // 300 tokens over a ~45-token estimate: no tokenizer's ratio
     CHECK(estimator.estimate_messages(messages, "m") == provider(messages));  // but the count is the anchor
+    CHECK(estimator.overhead("m") == 300);                                   // and the rest is the tools
     int reports = 1;
     for (std::size_t turn = 1; turn + 1 < std::size(counted); turn += 2) {
         messages.push_back(text_message(Role::assistant, counted[turn].text));
@@ -360,4 +361,35 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
     estimator.calibrate("m", TokenEstimator::sent(trimmed), provider(trimmed));
     CHECK(estimator.factor("m") == doctest::Approx(1.0));
     CHECK(estimator.overhead("m") == 300);
+}
+
+TEST_CASE("token_estimator: one report counted two to four times the estimate teaches overhead, not a factor")
+{
+    // 300 tokens of tools beside a first request of 100-300 tokens: a ratio of 2-4, which a
+    // factor could hold but no tokenizer explains.
+    TokenEstimator estimator;
+    const auto provider = [&](const std::vector<Message>& m) { return estimator.estimate_messages(m) + 300; };
+    std::vector<Message> messages = {text_message(Role::system, system_prompt.text)};
+    for (std::size_t i = 0; i < std::size(counted) && estimator.estimate_messages(messages) < 120; i += 2)
+        messages.push_back(text_message(Role::user, counted[i].text));
+    const double ratio = double(provider(messages)) / double(estimator.estimate_messages(messages));
+    CAPTURE(ratio);
+    REQUIRE(ratio > TokenEstimator::max_factor);
+    REQUIRE(ratio <= 4.0);
+    estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+    CHECK(estimator.factor("m") == 1.0);
+    CHECK(estimator.overhead("m") == 300);
+    // The next request, grown by a reply and a question, is estimated exactly, and so is one
+    // trimmed to its newest messages.
+    messages.push_back(text_message(Role::assistant, counted[1].text));
+    messages.push_back(text_message(Role::user, counted[3].text));
+    CHECK(estimator.estimate_messages(messages, "m") == provider(messages));
+    const std::vector<Message> trimmed(messages.end() - 2, messages.end());
+    CHECK(estimator.estimate_messages(trimmed, "m") == provider(trimmed));
+
+    // A count up to max_factor times the estimate is a tokenizer's: it is the factor.
+    TokenEstimator other;
+    other.calibrate("m", TokenEstimator::sent(messages), std::llround(1.8 * double(other.estimate_messages(messages))));
+    CHECK(other.factor("m") == doctest::Approx(1.8).epsilon(0.01));
+    CHECK(other.overhead("m") == 0);
 }
