@@ -200,7 +200,7 @@ class Widget {
   deleteSession(/** @type {string} */ id) {
     const bytes = this.#bytesOf(id);
     if (bytes === null) return;
-    const name = (() => { try { return JSON.parse(bytes).title || this.#t('untitled'); } catch { return this.#t('untitled'); } })();
+    const name = this.#nameIn(bytes);
     if (id === this.#id && this.#busy) this.stop();
     this.#store.remove(id);
     if (id === this.#id) {
@@ -428,7 +428,22 @@ class Widget {
       return;
     }
     const bytes = merged ?? this.#store.read(this.#id);
-    if (bytes !== null && bytes !== this.#lastBytes) this.#reopen(bytes);
+    if (bytes === null) {
+      // Deleted in another tab while open here: it goes here too, or the next save from here
+      // would bring it back. (A reply that was streaming here meanwhile saves it again: new
+      // words are kept over a deletion made before them.)
+      if (this.#lastBytes) this.#deletedElsewhere();
+      return;
+    }
+    if (bytes !== this.#lastBytes) this.#reopen(bytes);
+  }
+
+  #deletedElsewhere() {
+    const name = this.#nameIn(this.#lastBytes);
+    const next = this.#store.list()[0];
+    if (!next || !this.#openStored(next.id)) this.#openNew();
+    this.#relist();
+    this.#view.notice(this.#t('deletedElsewhere', { name }));
   }
 
   #cancelAll() {
@@ -442,6 +457,11 @@ class Widget {
   }
 
   #title() { return String(this.#core.session()?.session?.title ?? ''); }
+
+  /** The title a session file gives, as a notice names it. */
+  #nameIn(/** @type {string} */ bytes) {
+    try { return JSON.parse(bytes).title || this.#t('untitled'); } catch { return this.#t('untitled'); }
+  }
 
   #currentBytes() {
     return this.#store.read(this.#id) ?? (this.#messages().length ? JSON.stringify(this.#core.session().session) : null);

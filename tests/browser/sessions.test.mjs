@@ -1,5 +1,5 @@
 // Sessions that survive: a reload, a browser restart, several sessions (new, switch, rename,
-// delete with undo), export then import, two tabs writing at once, and storage that fails
+// delete with undo), export then import, two tabs writing at once (and deleting), and storage that fails
 // (blocked IndexedDB, a full quota, a damaged file) with a plain notice while the chat goes on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -268,6 +268,35 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
   const users = (await shownMessages(c)).filter((m) => m.role === 'user').map((m) => m.text).sort();
   assert.deepEqual(users, ['A at the same time', 'B at the same time', 'from tab A', 'from tab B']);
   assert.equal((await shownMessages(c)).length, 8);
+  await context.close();
+});
+
+test('sessions: a conversation deleted in one tab leaves the other tab too, and stays deleted', async () => {
+  const context = await browser.newContext();
+  const a = await context.newPage();
+  await a.goto(site.pages.url + '/host.html');
+  await openWidget(a);
+  await chat(a, 'delete me everywhere');
+  await waitStored(a, 'delete me everywhere');
+  const id = (await a.evaluate(() => window.Confab.widget.sessions()))[0].id;
+
+  const b = await context.newPage();
+  await b.goto(site.pages.url + '/host.html');
+  await openWidget(b);
+  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  assert.equal((await texts(b))[0], 'delete me everywhere');
+
+  await a.evaluate((id) => window.Confab.widget.deleteSession(id), id);
+  await waitGone(a, id);
+  // Tab B says so, and no longer shows it.
+  await b.locator('confab-chat .notice', { hasText: '\u201cdelete me everywhere\u201d was deleted in another tab.' }).waitFor();
+  assert.ok(!(await texts(b)).includes('delete me everywhere'));
+  // What tab B does next does not bring it back.
+  const turn = await chat(b, 'after the deletion');
+  await waitStored(b, tail(turn));
+  const paths = Object.keys(await storedFiles(b));
+  assert.ok(!paths.some((path) => path.endsWith('/' + id + '.json')), `${id} came back: ${paths.join(', ')}`);
+  assert.ok(!(await b.evaluate(() => window.Confab.widget.sessions())).some((s) => s.id === id));
   await context.close();
 });
 
