@@ -262,8 +262,10 @@ void read_fields(const nlohmann::json& error, ProviderError& out, int depth)
     }
     if (upstream.message.empty()) return;
     std::string prefix = out.message;
-    if (auto provider = get_string(*metadata, "provider_name"); provider && !provider->empty())
-        prefix += (prefix.empty() ? "" : " ") + ("(" + *provider + ")");
+    if (auto provider = get_string(*metadata, "provider_name"); provider && !provider->empty()) {
+        if (!prefix.empty()) prefix += ' ';
+        prefix.append("(").append(*provider).append(")");
+    }
     out.message = prefix.empty() ? upstream.message : prefix + ": " + upstream.message;
 }
 

@@ -29,7 +29,11 @@ std::string format_number(double value)
     return text;
 }
 
-std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string in_quotes(std::string_view text)
+{
+    std::string quoted = "\"";
+    return quoted.append(text).append("\"");
+}
 
 std::string message_label(std::size_t position, Role role)
 {

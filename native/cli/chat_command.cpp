@@ -163,7 +163,7 @@ int chat(const std::vector<std::string_view>& args)
         config.headers.emplace_back("Authorization", std::string("Bearer ") + key);
     config.session_key = session_path;
     config.seed = std::uint64_t(now_ms());
-    config.message_id_prefix = "c" + std::to_string(now_ms() % 100000) + "-";
+    config.message_id_prefix = std::string("c").append(std::to_string(now_ms() % 100000)).append("-");
     if (!summary_model.empty()) {
         config.summaries = true;
         config.summary_model = summary_model;
@@ -240,7 +240,7 @@ int chat(const std::vector<std::string_view>& args)
                     } else if constexpr (std::is_same_v<E, TurnFinished>) {
                         turn_over = true;
                         out.text("\n");
-                        if (e.status != TurnStatus::done) out.note("[" + std::string(to_string(e.status)) + "]\n");
+                        if (e.status != TurnStatus::done) out.note(std::string("[").append(to_string(e.status)).append("]\n"));
                         out.flush();
                     }
                 },
