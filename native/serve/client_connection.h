@@ -5,14 +5,15 @@
 // httplib 0.11's own connection loop polls before every read and twice before every write,
 // asks the kernel for both addresses on every request, and sends a response's head and body
 // as two TCP segments. The relay serves many short requests, so this loop does the same work
-// with fewer system calls: reads and writes block with the socket's own timeouts
-// (SO_RCVTIMEO, SO_SNDTIMEO), the addresses are read once per connection, and a response's
-// head waits for its first body bytes to go out in one segment with them.
+// with fewer system calls: a read blocks in the socket itself, in steps of its receive timeout
+// (SO_RCVTIMEO) up to httplib's read timeout, a write up to the write timeout (SO_SNDTIMEO);
+// the addresses are read once per connection; and a response's head waits for its first body
+// bytes, to go out in one segment with them.
 //
 // What a held head promises: it leaves before this connection waits on anything (a read, the
 // next request, a pace, the provider: see flush), so a client never waits on a head the relay
-// already has. It also gives the relay the client's socket, which httplib does not hand to a
-// handler: `gone()` notices a client that left while nothing was being written.
+// already has. The connection also gives the relay the client's socket, which httplib does not
+// hand to a handler: `gone()` notices a client that left while nothing was being written.
 //
 // Not done here: TLS (the relay listens on plain HTTP; a TLS terminator sits in front), and
 // anything httplib decides (parsing, routing, framing): process_request does all of that.
