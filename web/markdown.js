@@ -259,12 +259,7 @@ function patch(/** @type {Node} */ old, /** @type {string | MdNode} */ n) {
   if (made.get(old) !== n.type + ' ' + JSON.stringify(n.props ?? null)) return node(n);
   if (n.type === 7) {
     const code = /** @type {HTMLElement} */ (/** @type {HTMLElement} */ (old).querySelector('code'));
-    const text = codeText(n);
-    if (code.firstChild instanceof Text && code.childNodes.length === 1) {
-      grow(code.firstChild, text);
-    } else {
-      code.textContent = text;
-    }
+    setText(code, codeText(n));
     return old;
   }
   const children = n.children ?? [];
@@ -288,6 +283,13 @@ export function grow(/** @type {Text} */ t, /** @type {string} */ text) {
   if (t.data === text) return;
   if (text.startsWith(t.data)) t.appendData(text.slice(t.data.length));
   else t.data = text;
+}
+
+/** Makes element `e` say `text`: grown in place when its one child is that text's beginning (see grow()). */
+export function setText(/** @type {Element} */ e, /** @type {string} */ text) {
+  const only = e.childNodes.length === 1 ? e.firstChild : null;
+  if (text && only instanceof Text) grow(only, text);
+  else if (e.textContent !== text) e.textContent = text;
 }
 
 /** The text of code block `n` as shown (md4c does not escape it; the last line break goes). */

@@ -24,7 +24,7 @@
 // scrolled up stays where they are and gets a "Jump to latest" button. A long session draws
 // its newest PAGE messages, and older ones as the reader scrolls up.
 
-import { render, grow } from './markdown.js';
+import { render, setText } from './markdown.js';
 
 /** @typedef {import('./strings.js').Text} Text */
 
@@ -443,11 +443,9 @@ export class View {
       }
     }
     // Written only when changed: the reasoning above a streaming answer would otherwise be laid
-    // out again at each drawing, and growing reasoning is appended (see grow()).
+    // out again at each drawing, and growing reasoning is appended (markdown.js's setText).
     if (s.thinking.hidden !== !m.reasoning) s.thinking.hidden = !m.reasoning;
-    const said = s.reasoning.childNodes.length === 1 ? s.reasoning.firstChild : null;  // a DOM Text (not strings.js's)
-    if (m.reasoning && said?.nodeType === Node.TEXT_NODE) grow(/** @type {globalThis.Text} */ (said), m.reasoning);
-    else if (s.reasoning.textContent !== (m.reasoning ?? '')) s.reasoning.textContent = m.reasoning ?? '';
+    setText(s.reasoning, m.reasoning ?? '');
     for (const call of m.tool_calls ?? []) this.#call(s, call);
     let flag = s.footer.querySelector('.incomplete');
     if (m.incomplete && m.incomplete_reason !== 'still streaming') {

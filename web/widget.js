@@ -127,8 +127,7 @@ class Widget {
       merged: (id, bytes) => { if (id === this.#id) this.#changed([id], bytes); },
     });
     await this.#store.open();
-    const newest = this.#store.list()[0];
-    if (!newest || !this.#openStored(newest.id)) this.#openNew();
+    this.#openNewest();
   }
 
   // ---- the public API (the loader forwards the page's calls here) ----------------------
@@ -203,10 +202,7 @@ class Widget {
     const name = this.#nameIn(bytes);
     if (id === this.#id && this.#busy) this.stop();
     this.#store.remove(id);
-    if (id === this.#id) {
-      const next = this.#store.list()[0];
-      if (!next || !this.#openStored(next.id)) this.#openNew();
-    }
+    if (id === this.#id) this.#openNewest();
     this.#relist();
     this.#view.notice(this.#t('deleted', { name }), {
       label: this.#t('undo'),
@@ -363,6 +359,12 @@ class Widget {
     this.#reopen(null, newId());
   }
 
+  /** Opens the newest stored session, or a new one when none opens. */
+  #openNewest() {
+    const newest = this.#store.list()[0];
+    if (!newest || !this.#openStored(newest.id)) this.#openNew();
+  }
+
   /**
    * Opens the core on `bytes` (null: a new session) with the current settings and tools;
    * `render` false keeps what the log shows (the same session, other settings).
@@ -440,8 +442,7 @@ class Widget {
 
   #deletedElsewhere() {
     const name = this.#nameIn(this.#lastBytes);
-    const next = this.#store.list()[0];
-    if (!next || !this.#openStored(next.id)) this.#openNew();
+    this.#openNewest();
     this.#relist();
     this.#view.notice(this.#t('deletedElsewhere', { name }));
   }
