@@ -19,12 +19,12 @@
 // Throughput: the binary reading N MB (default 32) of the corpus repeated, less the same run on
 // an empty input (process start), best of 5; js-tiktoken encoding the corpus in this process,
 // best of 3. The binary's figure includes piping the bytes to it, so it is a lower bound.
-import { getEncoding } from 'js-tiktoken';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+
+import { encoding, readCorpus, types } from './token-corpus.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -34,7 +34,6 @@ const option = (name, fallback) => {
 };
 const confab = resolve(option('--bin', process.env.CONFAB_BIN ?? join(here, '..', 'build', 'release', 'native', 'confab')));
 const megabytes = Number(option('--megabytes', 32));
-const types = ['english', 'markdown', 'code', 'chinese', 'emoji'];
 
 function run(argv, input) {
   const result = spawnSync(confab, argv, { input, maxBuffer: 256 << 20 });
@@ -46,17 +45,7 @@ const runLines = (argv, values) =>
   run([...argv, '--lines', '-'], values.map((v) => JSON.stringify(v)).join('\n')).trim().split('\n').map((l) => JSON.parse(l));
 
 // ---- the corpus and its exact counts ------------------------------------------------------
-const encoding = getEncoding('o200k_base');
-const corpus = {};
-for (const type of types) {
-  const text = readFileSync(join(here, 'corpus', `${type}.txt`), 'utf8').replace(/\n$/, '');
-  corpus[type] = text.split('\n%\n').map((message, i) => ({
-    text: message,
-    half: i % 2 === 0 ? 'fit' : 'check',
-    exact: encoding.encode(message).length,
-    chars: [...message].length,
-  }));
-}
+const corpus = readCorpus();
 const all = types.flatMap((type) => corpus[type]);
 const estimates = runLines(['tokens'], all.map((m) => m.text));
 all.forEach((m, i) => {
