@@ -19,6 +19,7 @@
 #include <array>
 #include <cmath>
 
+#include "core/o200k_tables.h"
 
 namespace confab {
 
@@ -27,6 +28,7 @@ namespace {
 enum class Cls : std::uint8_t {
     lower,       // a-z
     upper,       // A-Z
+    latin,       // accented Latin letters (é, ñ, ß, ő): they go on ASCII words (" déjà" is one token)
     letter,      // letters and marks of other scripts (é, ж, α, अ ...)
     han,         // CJK ideographs
     kana,
@@ -64,6 +66,7 @@ constexpr Cls classify(char32_t c)
     if (c == 0xA0) return Cls::space;                       // no-break space is \s
     if (c < 0xC0) return Cls::symbol;                       // Latin-1 punctuation: ¡ © « ° ·
     if (c == 0xD7 || c == 0xF7) return Cls::symbol;         // × ÷
+    if (c < 0x250) return Cls::latin;                       // Latin-1 letters, Latin Extended-A and -B
     if (c < 0x1100) return Cls::letter;                     // Latin, IPA, Greek, Cyrillic, Hebrew, Arabic, Indic, Thai ...
     if (c < 0x1200) return Cls::hangul;                     // Hangul Jamo
     if (c < 0x2000) return Cls::letter;                     // Ethiopic ... Latin and Greek Extended
@@ -197,6 +200,31 @@ constexpr std::array<std::uint8_t, 26 * 26> cut_table = [] {
     return table;
 }();
 
+// Whether two ideographs are one o200k_base token, as its Bloom filter says (o200k_tables.h).
+bool one_token(char32_t first, char32_t second)
+{
+    if (first > 0xFFFF || second > 0xFFFF) return false;
+    const std::uint64_t x = (std::uint64_t(first) << 16 | second) * 0x9E3779B97F4A7C15u;
+    constexpr std::uint64_t mask = (std::uint64_t(1) << o200k::pair_bits_log2) - 1;
+    for (int i = 1; i <= o200k::pair_hashes; ++i) {
+        const std::uint64_t bit = (x >> (64 - o200k::pair_bits_log2 * i)) & mask;
+        if (((o200k::ideograph_pairs[bit >> 3] >> (bit & 7)) & 1) == 0) return false;
+    }
+    return true;
+}
+
+// What a code point costs on its own, from the blocks that hold it, or `otherwise`.
+template <std::size_t N>
+int standalone_cost(char32_t c, const o200k::CostBlock (&blocks)[N], int otherwise)
+{
+    for (const o200k::CostBlock& block : blocks) {
+        if (c < block.first || c >= block.end) continue;
+        const char32_t at = c - block.first;
+        return (block.costs[at >> 2] >> (2 * (at & 3))) & 3;
+    }
+    return otherwise;
+}
+
 // One pass over the text, cutting pieces as the regular expression above does.
 class Scanner {
 public:
@@ -240,6 +268,7 @@ private:
             // unless a space already joined that mark (" (x" is " (" then "x").
             const bool led = piece_ == Piece::punct && punct_length_ == 1 && !punct_spaced_ &&
                              punct_newlines_ == 0 && punct_first_ascii_;
+            if (piece_ == Piece::punct && punct_newlines_ == 0 && punct_first_ascii_) ++profile_.joined_words;
             end_piece(led);
             if (led) ++profile_.led_words;
             // A space before an ideograph seldom merges with it: " 替" is two byte tokens.
@@ -248,21 +277,29 @@ private:
             piece_ = Piece::word;
             script_ = Cls::invalid;
         }
-        const bool ascii = c == Cls::lower || c == Cls::upper;
-        if (ascii) {
+        if (c == Cls::lower || c == Cls::upper || c == Cls::latin) {
+            // Latin-1's capitals are U+00C0-00DE; in the Extended blocks the few capitals among
+            // the small letters are taken as small, which only matters for camelCase below.
+            const Cls kase = c != Cls::latin ? c : code_point <= 0xDE ? Cls::upper : Cls::lower;
             const bool script_ascii = script_ == Cls::lower || script_ == Cls::upper;
             // "[\p{Lu}...]*[\p{Ll}...]+" ends at a capital after a small letter: fooBar is foo, Bar.
-            if (!script_ascii || (script_ == Cls::lower && c == Cls::upper)) {
+            if (!script_ascii || (script_ == Cls::lower && kase == Cls::upper)) {
                 end_ascii_run();
                 ascii_length_ = 0;
                 all_caps_ = true;
             }
-            const std::size_t letter = (code_point | 0x20) - 'a';
-            if (ascii_length_ > 0) profile_.ascii_cut_tenths += cut_table[last_letter_ * 26 + letter];
-            last_letter_ = letter;
+            if (c == Cls::latin) {
+                // Priced by itself; the pair of letters around it is read as the one before it
+                // and the one after.
+                ++profile_.latin_letters;
+            } else {
+                const std::size_t letter = (code_point | 0x20) - 'a';
+                if (ascii_length_ > 0) profile_.ascii_cut_tenths += cut_table[last_letter_ * 26 + letter];
+                last_letter_ = letter;
+            }
             ++ascii_length_;
-            all_caps_ = all_caps_ && c == Cls::upper;
-            script_ = c;
+            all_caps_ = all_caps_ && kase == Cls::upper;
+            script_ = kase;
             return;
         }
         if (c != script_) {
@@ -270,8 +307,18 @@ private:
             if (c == Cls::han) ++profile_.han_runs;
             else if (c == Cls::letter) ++profile_.other_runs;
             script_ = c;
+            open_ideograph_ = 0;
         }
-        if (c == Cls::han) ++profile_.han_chars;
+        if (c == Cls::han) {
+            ++profile_.han_chars;
+            // Pairs are taken from the left: in "程序员" the pair is "程序", and "员" stays open.
+            if (open_ideograph_ != 0 && one_token(open_ideograph_, code_point)) {
+                ++profile_.han_pairs;
+                open_ideograph_ = 0;
+            } else {
+                open_ideograph_ = code_point;
+            }
+        }
         else if (c == Cls::kana) ++profile_.kana_chars;
         else if (c == Cls::hangul) ++profile_.hangul_chars;
         else ++profile_.other_letters;
@@ -298,6 +345,7 @@ private:
             punct_length_ = 0;
             punct_newlines_ = 0;
             punct_first_ascii_ = c == Cls::punct;
+            if (c == Cls::emoji && punct_spaced_) ++profile_.spaced_emoji_runs;
             last_mark_ = invalid_mark;
         }
         ++punct_length_;
@@ -316,14 +364,15 @@ private:
             break;
         case Cls::wide_punct: ++profile_.wide_punct; break;
         case Cls::emoji:
-            if (code_point < 0x2C00) ++profile_.dingbats;
-            else if (code_point >= 0x1F600 && code_point < 0x1F650) ++profile_.faces;
-            else if (code_point < 0x1F900) ++profile_.emoji;
-            else ++profile_.new_emoji;
+            ++profile_.emoji;
+            profile_.emoji_tokens += standalone_cost(code_point, o200k::emoji_blocks, 2);
             break;
         case Cls::modifier: ++profile_.emoji_modifiers; break;
         case Cls::invalid: ++profile_.invalid_bytes; break;
-        default: ++profile_.symbols; break;
+        default:
+            ++profile_.symbols;
+            profile_.symbol_tokens += standalone_cost(code_point, o200k::symbol_blocks, 1);
+            break;
         }
     }
 
@@ -403,36 +452,37 @@ private:
     char32_t last_mark_ = invalid_mark;
     int spaces_ = 0;
     int newlines_ = 0;
+    char32_t open_ideograph_ = 0;   // the run's last ideograph, when no pair has taken it
 };
 
-// Tokens per counted item, fitted by least squares to exact o200k_base counts (js-tiktoken
-// 1.0.21) of the fitting half of bench/corpus: the messages at even positions of each file,
-// each text type weighing the same, errors relative (a short message counts as much as a long
-// one), pulled gently (ridge 0.5) towards the rates a lone piece of each class costs, so that
-// classes the corpus barely holds (kana, hangul, other scripts, invalid bytes) keep those.
-// bench/tokens.mjs reports the error on both halves. A piece costs one token before merges,
-// so the rates of whole pieces sit near 1 and the length and letter-pair terms add what long
-// or unusual pieces split into; an emoji is 2 to 4 UTF-8 bytes that o200k_base merges less
-// often than letters.
+// Tokens per counted item, fitted by `node bench/fit-tokens.mjs` (its default ridge, 0.003) to
+// exact o200k_base counts (js-tiktoken 1.0.21) of the fitting half of bench/corpus: the messages
+// at even positions of each file, each text type weighing the same, errors relative (a short
+// message counts as much as a long one), pulled gently towards the rates a lone piece of each
+// class costs, so that classes the corpus barely holds (kana, hangul, other scripts, invalid
+// bytes) keep those. bench/tokens.mjs reports the error on both halves. A piece costs one token
+// before merges, so the rates of whole pieces sit near 1 and the length and letter-pair terms
+// add what long or unusual pieces split into; an ideograph costs one token less the pairs that
+// merge, and an emoji or a symbol about what it costs alone.
 struct Rates {
     double per_text;
-    double ascii_word, ascii_cut_tenth, ascii_letter_past_6, ascii_letter_past_10, caps_word, led_word;
-    double han_char, han_run, spaced_han_run, kana_char, hangul_char, other_letter, other_run;
-    double digit_group, punct_run, punct_mark, repeat, wide_punct, symbol;
-    double dingbat, face, emoji, new_emoji, emoji_modifier;
+    double ascii_word, ascii_cut_tenth, ascii_letter_past_6, ascii_letter_past_10, caps_word, led_word, joined_word, latin_letter;
+    double han_char, han_run, spaced_han_run, han_pair, kana_char, hangul_char, other_letter, other_run;
+    double digit_group, punct_run, punct_mark, repeat, wide_punct, symbol, symbol_token;
+    double emoji, emoji_token, spaced_emoji_run, emoji_modifier;
     double space_piece, newline_run, newline_past_2, invalid_byte;
 };
 
 constexpr Rates rates = {
-    .per_text = 0.526,  // where the text meets what surrounds it
-    .ascii_word = 0.993, .ascii_cut_tenth = 0.101, .ascii_letter_past_6 = 0.032, .ascii_letter_past_10 = 0.121,
-    .caps_word = 0.293, .led_word = 0.291,
-    .han_char = 0.701, .han_run = 0.285, .spaced_han_run = 0.538,
-    .kana_char = 0.600, .hangul_char = 0.794, .other_letter = 0.401, .other_run = 1.001,
-    .digit_group = 1.064, .punct_run = 0.815, .punct_mark = 0.359, .repeat = 0.034, .wide_punct = 0.949,
-    .symbol = 0.999,
-    .dingbat = 1.534, .face = 1.557, .emoji = 2.025, .new_emoji = 2.361, .emoji_modifier = 1.542,
-    .space_piece = 0.963, .newline_run = 0.954, .newline_past_2 = 0.100, .invalid_byte = 1.000,
+    .per_text = 0.464,  // where the text meets what surrounds it
+    .ascii_word = 0.991, .ascii_cut_tenth = 0.114, .ascii_letter_past_6 = 0.035,
+    .ascii_letter_past_10 = 0.000, .caps_word = 0.125, .led_word = 0.039, .joined_word = 0.162,
+    .latin_letter = 0.204, .han_char = 0.988, .han_run = -0.081, .spaced_han_run = 0.955,
+    .han_pair = -0.992, .kana_char = 0.600, .hangul_char = 0.754, .other_letter = 0.150,
+    .other_run = 1.000, .digit_group = 1.088, .punct_run = 0.791, .punct_mark = 0.356,
+    .repeat = 0.032, .wide_punct = 0.916, .symbol = -0.051, .symbol_token = 0.906,
+    .emoji = 0.005, .emoji_token = 0.974, .spaced_emoji_run = 0.178, .emoji_modifier = 1.397,
+    .space_piece = 0.948, .newline_run = 1.037, .newline_past_2 = 0.100, .invalid_byte = 1.000,
 };
 
 } // namespace
@@ -468,13 +518,13 @@ std::int64_t TokenEstimator::price(const TextProfile& p)
         rates.per_text + cost(rates.ascii_word, p.ascii_words) + cost(rates.ascii_cut_tenth, p.ascii_cut_tenths) +
         cost(rates.ascii_letter_past_6, p.ascii_letters_past_6) +
         cost(rates.ascii_letter_past_10, p.ascii_letters_past_10) + cost(rates.caps_word, p.caps_words) +
-        cost(rates.led_word, p.led_words) + cost(rates.han_char, p.han_chars) + cost(rates.han_run, p.han_runs) +
-        cost(rates.spaced_han_run, p.spaced_han_runs) + cost(rates.kana_char, p.kana_chars) +
+        cost(rates.led_word, p.led_words) + cost(rates.joined_word, p.joined_words) + cost(rates.latin_letter, p.latin_letters) + cost(rates.han_char, p.han_chars) + cost(rates.han_run, p.han_runs) +
+        cost(rates.spaced_han_run, p.spaced_han_runs) + cost(rates.han_pair, p.han_pairs) + cost(rates.kana_char, p.kana_chars) +
         cost(rates.hangul_char, p.hangul_chars) + cost(rates.other_letter, p.other_letters) +
         cost(rates.other_run, p.other_runs) + cost(rates.digit_group, p.digit_groups) +
         cost(rates.punct_run, p.punct_runs) + cost(rates.punct_mark, p.punct_marks) + cost(rates.repeat, p.repeats) +
-        cost(rates.wide_punct, p.wide_punct) + cost(rates.symbol, p.symbols) + cost(rates.dingbat, p.dingbats) +
-        cost(rates.face, p.faces) + cost(rates.emoji, p.emoji) + cost(rates.new_emoji, p.new_emoji) +
+        cost(rates.wide_punct, p.wide_punct) + cost(rates.symbol, p.symbols) + cost(rates.symbol_token, p.symbol_tokens) + cost(rates.emoji, p.emoji) +
+        cost(rates.emoji_token, p.emoji_tokens) + cost(rates.spaced_emoji_run, p.spaced_emoji_runs) +
         cost(rates.emoji_modifier, p.emoji_modifiers) + cost(rates.space_piece, p.space_pieces) +
         cost(rates.newline_run, p.newline_runs) + cost(rates.newline_past_2, p.newlines_past_2) +
         cost(rates.invalid_byte, p.invalid_bytes);

@@ -86,21 +86,44 @@ TEST_CASE("token_estimator: cuts text where o200k_base's pre-tokenizer does")
     CHECK(chinese.han_runs == 3);
     CHECK(chinese.spaced_han_runs == 1);
     CHECK(chinese.wide_punct == 1);
+    CHECK(chinese.han_pairs == 3);                          // 中文, 测试 and 数据 are one token each
+
+    // Pairs are taken from the left of a run, from o200k_base's one-token pairs.
+    CHECK(profile("程序员").han_pairs == 1);                // 程序, then 员 alone: two tokens
+    CHECK(profile("你好世界").han_pairs == 2);
+    CHECK(profile("你，好").han_pairs == 0);                // a mark between: no pair
+    CHECK(profile("员员员").han_pairs == 0);
 
     const TextProfile emoji = profile("😀👍🏽🥳❤️");
-    CHECK(emoji.faces == 1);
-    CHECK(emoji.emoji == 1);
-    CHECK(emoji.new_emoji == 1);
-    CHECK(emoji.dingbats == 1);
+    CHECK(emoji.emoji == 4);
     CHECK(emoji.emoji_modifiers == 2);                      // the skin tone and U+FE0F
-    CHECK(profile("😂😂😂").faces == 3);                    // emoji do not merge when repeated
+    CHECK(profile("😂😂😂").emoji == 3);                    // emoji do not merge when repeated
+    // What each costs alone, as o200k_base encodes it.
+    CHECK(profile("😂").emoji_tokens == 1);
+    CHECK(profile("⭐").emoji_tokens == 1);
+    CHECK(profile("🎉").emoji_tokens == 2);
+    CHECK(profile("🥪").emoji_tokens == 2);
+    CHECK(profile("😂🥪").emoji_tokens == 3);
+    CHECK(profile("hi 🎉!").spaced_emoji_runs == 1);
+    CHECK(profile("hi!🎉").spaced_emoji_runs == 0);
+
+    const TextProfile symbols = profile("a — b → c ┌");
+    CHECK(symbols.symbols == 3);
+    CHECK(symbols.symbol_tokens == 4);                      // — and → are one token, ┌ two
+
+    const TextProfile joined = profile("see https://example.com/a_b");
+    CHECK(joined.joined_words == 4);                        // example, com, a and b follow marks
+    CHECK(joined.led_words == 3);                           // .com, /a and _b took theirs
 
     const TextProfile rule = profile("==========");
     CHECK(rule.punct_runs == 1);
     CHECK(rule.repeats == 9);
 
     const TextProfile mixed = profile("Grüße, мир, こんにちは, 안녕");
-    CHECK(mixed.other_letters == 5);                        // ü ß e ... counted as letters of other scripts
+    CHECK(mixed.ascii_words == 1);                          // accented Latin letters go on the word
+    CHECK(mixed.latin_letters == 2);                        // ü ß
+    CHECK(mixed.other_letters == 3);                        // мир
+    CHECK(mixed.other_runs == 1);
     CHECK(mixed.kana_chars == 5);
     CHECK(mixed.hangul_chars == 2);
     CHECK(mixed.chars == 21);

@@ -21,7 +21,7 @@ namespace confab::cli {
 namespace {
 
 constexpr const char* tokens_usage =
-    "usage: confab tokens [--messages] [--lines] FILE|-\n"
+    "usage: confab tokens [--messages] [--lines] [--profile] FILE|-\n"
     "  Estimates the o200k_base tokens of FILE (or standard input for -) and prints\n"
     "  {\"tokens\": N, \"chars\": N, \"bytes\": N} (chars: Unicode code points).\n"
     "  --messages  the input is a JSON array of chat messages in the OpenAI wire shape; prints\n"
@@ -31,14 +31,49 @@ constexpr const char* tokens_usage =
     "              array of messages), one JSON object per output line; with --messages a line\n"
     "              may be {\"messages\": [...], \"prompt_tokens\": N}: what a provider counted\n"
     "              for that request, which calibrates the estimates of the lines after it\n"
-    "              (their results add \"uncalibrated\": N)\n";
+    "              (their results add \"uncalibrated\": N)\n"
+    "  --profile   for plain text, add \"profile\": {...}: what the estimate counted in it, the\n"
+    "              pieces of each class that it prices (bench/fit-tokens.mjs refits the rates)\n";
+
+// The counts TokenEstimator::price prices, by the names of TextProfile's members.
+std::string profile_json(const TextProfile& p)
+{
+    const std::pair<const char*, std::int64_t> counts[] = {
+        {"ascii_words", p.ascii_words}, {"ascii_cut_tenths", p.ascii_cut_tenths},
+        {"ascii_letters_past_6", p.ascii_letters_past_6}, {"ascii_letters_past_10", p.ascii_letters_past_10},
+        {"caps_words", p.caps_words}, {"led_words", p.led_words}, {"joined_words", p.joined_words}, {"latin_letters", p.latin_letters},
+        {"han_chars", p.han_chars},
+        {"han_runs", p.han_runs}, {"spaced_han_runs", p.spaced_han_runs}, {"han_pairs", p.han_pairs},
+        {"kana_chars", p.kana_chars}, {"hangul_chars", p.hangul_chars}, {"other_letters", p.other_letters},
+        {"other_runs", p.other_runs}, {"digit_groups", p.digit_groups}, {"punct_runs", p.punct_runs},
+        {"punct_marks", p.punct_marks}, {"repeats", p.repeats}, {"wide_punct", p.wide_punct},
+        {"symbols", p.symbols}, {"symbol_tokens", p.symbol_tokens}, {"emoji", p.emoji}, {"emoji_tokens", p.emoji_tokens},
+        {"spaced_emoji_runs", p.spaced_emoji_runs}, {"emoji_modifiers", p.emoji_modifiers},
+        {"space_pieces", p.space_pieces}, {"newline_runs", p.newline_runs},
+        {"newlines_past_2", p.newlines_past_2}, {"invalid_bytes", p.invalid_bytes},
+    };
+    std::string json = "{";
+    for (const auto& [name, count] : counts) {
+        if (json.size() > 1) json += ", ";
+        json += '"';
+        json += name;
+        json += "\": ";
+        json += std::to_string(count);
+    }
+    return json + "}";
+}
 
 // Results are written by hand so their members keep the documented order.
-std::string text_result(std::string_view text)
+std::string text_result(std::string_view text, bool with_profile)
 {
     const TextProfile profile = TokenEstimator::profile(text);
-    return "{\"tokens\": " + std::to_string(TokenEstimator::price(profile)) + ", \"chars\": " +
-           std::to_string(profile.chars) + ", \"bytes\": " + std::to_string(profile.bytes) + "}";
+    std::string result = "{\"tokens\": " + std::to_string(TokenEstimator::price(profile)) + ", \"chars\": " +
+                         std::to_string(profile.chars) + ", \"bytes\": " + std::to_string(profile.bytes);
+    if (with_profile) {
+        result += ", \"profile\": ";
+        result += profile_json(profile);
+    }
+    return result + "}";
 }
 
 // Calibration by reported counts is per model; a run of `--lines` is one model's.
@@ -101,6 +136,7 @@ int tokens(const std::vector<std::string_view>& args)
 {
     bool messages = false;
     bool lines = false;
+    bool with_profile = false;
     std::optional<std::string_view> path;
     for (const auto arg : args) {
         if (arg == "--help" || arg == "-h") {
@@ -109,13 +145,14 @@ int tokens(const std::vector<std::string_view>& args)
         }
         if (arg == "--messages") messages = true;
         else if (arg == "--lines") lines = true;
+        else if (arg == "--profile") with_profile = true;
         else if (!path && (arg == "-" || !arg.starts_with("-"))) path = arg;
         else {
             std::fprintf(stderr, "confab tokens: unexpected argument \"%.*s\"\n%s", int(arg.size()), arg.data(), tokens_usage);
             return 2;
         }
     }
-    if (!path) {
+    if (!path || (messages && with_profile)) {
         std::fputs(tokens_usage, stderr);
         return 2;
     }
@@ -129,7 +166,7 @@ int tokens(const std::vector<std::string_view>& args)
 
     if (!lines) {
         if (!messages) {
-            print(text_result(*bytes));
+            print(text_result(*bytes, with_profile));
             return 0;
         }
         const auto value = parse_json(*bytes);
@@ -164,7 +201,7 @@ int tokens(const std::vector<std::string_view>& args)
             return 1;
         }
         if (!messages) {
-            results.push_back(text_result(value.get_ref<const std::string&>()));
+            results.push_back(text_result(value.get_ref<const std::string&>(), with_profile));
             continue;
         }
         auto result = messages_result(value, estimator, error);

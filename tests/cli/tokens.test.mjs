@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 import { confab } from './confab-bin.mjs';
 
@@ -112,4 +113,26 @@ test('tokens: --messages --lines with reported counts calibrates the lines after
   const bad = tokens(['--messages', '--lines', '-'], JSON.stringify({ messages: request, prompt_tokens: 'many' }));
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /line 1: expected \{"messages": \[\.\.\.\], "prompt_tokens": N\}/);
+});
+
+test('tokens: --profile adds what the estimate counted, and is for plain text only', () => {
+  const out = json(tokens(['--profile', '-'], 'Déjà vu: 程序员 🎉 ┌'));
+  assert.deepEqual(Object.keys(out), ['tokens', 'chars', 'bytes', 'profile']);
+  assert.equal(out.profile.ascii_words, 2);      // "Déjà" (accents go on the word) and "vu"
+  assert.equal(out.profile.latin_letters, 2);
+  assert.equal(out.profile.han_chars, 3);
+  assert.equal(out.profile.han_pairs, 1);        // 程序 is one o200k_base token
+  assert.equal(out.profile.emoji, 1);
+  assert.equal(out.profile.emoji_tokens, 2);     // 🎉 is two
+  assert.equal(out.profile.symbol_tokens, 2);    // so is ┌
+  assert.ok(Object.values(out.profile).every(Number.isInteger));
+  const lines = tokens(['--profile', '--lines', '-'], '"a"\n"b c"').stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.profile.ascii_words), [1, 2]);
+  assert.equal(tokens(['--messages', '--profile', '-'], '[]').status, 2);
+});
+
+test('core/o200k_tables.h is what scripts/token-tables.mjs derives from the pinned js-tiktoken', () => {
+  const script = fileURLToPath(new URL('../../scripts/token-tables.mjs', import.meta.url));
+  const run = spawnSync(process.execPath, [script, '--check']);
+  assert.equal(run.status, 0, run.stderr.toString());
 });
