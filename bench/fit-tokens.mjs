@@ -41,7 +41,7 @@ const rates = [
   // Cyrillic in o200k_base: 2.2 tokens a word of 7.8 letters (the ru man pages of passwd).
   ['other_letter', 'other_letters', 0.15], ['other_run', 'other_runs', 1],
   ['digit_group', 'digit_groups', 1], ['punct_run', 'punct_runs', 1], ['punct_mark', 'punct_marks', 0.5],
-  ['repeat', 'repeats', 0], ['wide_punct', 'wide_punct', 1], ['symbol', 'symbols', 0], ['symbol_token', 'symbol_tokens', 1],
+  ['repeat', 'repeats', 0], ['repeat_token', 'repeat_tokens', 1], ['wide_punct', 'wide_punct', 1], ['symbol', 'symbols', 0], ['symbol_token', 'symbol_tokens', 1],
   ['emoji', 'emoji', 0], ['emoji_token', 'emoji_tokens', 1], ['spaced_emoji_run', 'spaced_emoji_runs', 0.2],
   ['emoji_modifier', 'emoji_modifiers', 1.5],
   ['space_piece', 'space_pieces', 1], ['newline_run', 'newline_runs', 1], ['newline_past_2', 'newlines_past_2', 0.1],

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <iterator>
 
 #include "core/o200k_tables.h"
 
@@ -213,6 +214,21 @@ bool one_token(char32_t first, char32_t second)
     return true;
 }
 
+// The tokens of `length` marks `mark` in a row, cut greedily into the longest runs of it that
+// are one token (o200k_tables.h); one a mark for a mark whose runs never merge.
+std::int64_t repeat_cost(char32_t mark, std::int64_t length)
+{
+    const auto* found = std::lower_bound(std::begin(o200k::repeat_marks), std::end(o200k::repeat_marks), mark);
+    if (found == std::end(o200k::repeat_marks) || *found != mark) return length;
+    const std::size_t at = std::size_t(found - std::begin(o200k::repeat_marks));
+    std::int64_t tokens = 0;
+    for (std::size_t i = o200k::repeat_starts[at]; i < o200k::repeat_starts[at + 1]; ++i) {
+        tokens += length / o200k::repeat_lengths[i];
+        length %= o200k::repeat_lengths[i];
+    }
+    return tokens;
+}
+
 // What a code point costs on its own, from the blocks that hold it, or `otherwise`.
 template <std::size_t N>
 int standalone_cost(char32_t c, const o200k::CostBlock (&blocks)[N], int otherwise)
@@ -346,18 +362,20 @@ private:
             punct_newlines_ = 0;
             punct_first_ascii_ = c == Cls::punct;
             if (c == Cls::emoji && punct_spaced_) ++profile_.spaced_emoji_runs;
-            last_mark_ = invalid_mark;
         }
         ++punct_length_;
-        // A punctuation mark repeating the one before merges with it ("====", "────" are one
-        // token per dozens); emoji do not ("😂😂😂" is three tokens), nor do invalid bytes.
+        // A punctuation mark repeating the one before merges with it ("=" * 96 and "─" * 16 are
+        // one token); emoji do not ("😂😂😂" is three tokens), nor do invalid bytes.
         const bool merges = c == Cls::punct || c == Cls::wide_punct || c == Cls::symbol;
         const bool repeat = merges && code_point == last_mark_;
-        last_mark_ = merges ? code_point : invalid_mark;
         if (repeat) {
             ++profile_.repeats;
+            ++run_length_;
             return;
         }
+        end_repeat_run();
+        last_mark_ = merges ? code_point : invalid_mark;
+        run_length_ = 1;
         switch (c) {
         case Cls::punct:
             if (punct_length_ > 1) ++profile_.punct_marks;
@@ -413,9 +431,19 @@ private:
         case Piece::digits: profile_.digit_groups += (digits_ + 2) / 3; break;  // "\p{N}{1,3}"
         case Piece::punct:
             if (punct_first_ascii_ && !punct_leads_word) ++profile_.punct_runs;
+            end_repeat_run();
+            last_mark_ = invalid_mark;
             break;
         }
         piece_ = Piece::none;
+    }
+
+    // A run of one mark repeated costs what cutting it greedily into the longest runs that are
+    // one token costs; the tokens past its first mark are counted.
+    void end_repeat_run()
+    {
+        if (run_length_ >= 2) profile_.repeat_tokens += repeat_cost(last_mark_, run_length_) - 1;
+        run_length_ = 0;
     }
 
     void end_newlines()
@@ -450,6 +478,7 @@ private:
     bool punct_first_ascii_ = false;
     static constexpr char32_t invalid_mark = 0xFFFFFFFF;  // no code point: repeats nothing
     char32_t last_mark_ = invalid_mark;
+    std::int64_t run_length_ = 0;   // of last_mark_, repeated
     int spaces_ = 0;
     int newlines_ = 0;
     char32_t open_ideograph_ = 0;   // the run's last ideograph, when no pair has taken it
@@ -468,21 +497,22 @@ struct Rates {
     double per_text;
     double ascii_word, ascii_cut_tenth, ascii_letter_past_6, ascii_letter_past_10, caps_word, led_word, joined_word, latin_letter;
     double han_char, han_run, spaced_han_run, han_pair, kana_char, hangul_char, other_letter, other_run;
-    double digit_group, punct_run, punct_mark, repeat, wide_punct, symbol, symbol_token;
+    double digit_group, punct_run, punct_mark, repeat, repeat_token, wide_punct, symbol, symbol_token;
     double emoji, emoji_token, spaced_emoji_run, emoji_modifier;
     double space_piece, newline_run, newline_past_2, invalid_byte;
 };
 
 constexpr Rates rates = {
-    .per_text = 0.464,  // where the text meets what surrounds it
-    .ascii_word = 0.991, .ascii_cut_tenth = 0.114, .ascii_letter_past_6 = 0.035,
-    .ascii_letter_past_10 = 0.000, .caps_word = 0.125, .led_word = 0.039, .joined_word = 0.162,
-    .latin_letter = 0.204, .han_char = 0.988, .han_run = -0.081, .spaced_han_run = 0.955,
-    .han_pair = -0.992, .kana_char = 0.600, .hangul_char = 0.754, .other_letter = 0.150,
-    .other_run = 1.000, .digit_group = 1.088, .punct_run = 0.791, .punct_mark = 0.356,
-    .repeat = 0.032, .wide_punct = 0.916, .symbol = -0.051, .symbol_token = 0.906,
-    .emoji = 0.005, .emoji_token = 0.974, .spaced_emoji_run = 0.178, .emoji_modifier = 1.397,
-    .space_piece = 0.948, .newline_run = 1.037, .newline_past_2 = 0.100, .invalid_byte = 1.000,
+    .per_text = 0.466,  // where the text meets what surrounds it
+    .ascii_word = 0.991, .ascii_cut_tenth = 0.114, .ascii_letter_past_6 = 0.034,
+    .ascii_letter_past_10 = 0.000, .caps_word = 0.118, .led_word = 0.043, .joined_word = 0.166,
+    .latin_letter = 0.204, .han_char = 0.979, .han_run = -0.052, .spaced_han_run = 0.983,
+    .han_pair = -1.003, .kana_char = 0.600, .hangul_char = 0.754, .other_letter = 0.150,
+    .other_run = 1.000, .digit_group = 1.084, .punct_run = 0.790, .punct_mark = 0.358,
+    .repeat = 0.008, .repeat_token = 0.996, .wide_punct = 0.916, .symbol = -0.039,
+    .symbol_token = 0.915, .emoji = 0.005, .emoji_token = 0.974, .spaced_emoji_run = 0.178,
+    .emoji_modifier = 1.397, .space_piece = 0.959, .newline_run = 1.040, .newline_past_2 = 0.100,
+    .invalid_byte = 1.000,
 };
 
 } // namespace
@@ -522,7 +552,7 @@ std::int64_t TokenEstimator::price(const TextProfile& p)
         cost(rates.spaced_han_run, p.spaced_han_runs) + cost(rates.han_pair, p.han_pairs) + cost(rates.kana_char, p.kana_chars) +
         cost(rates.hangul_char, p.hangul_chars) + cost(rates.other_letter, p.other_letters) +
         cost(rates.other_run, p.other_runs) + cost(rates.digit_group, p.digit_groups) +
-        cost(rates.punct_run, p.punct_runs) + cost(rates.punct_mark, p.punct_marks) + cost(rates.repeat, p.repeats) +
+        cost(rates.punct_run, p.punct_runs) + cost(rates.punct_mark, p.punct_marks) + cost(rates.repeat, p.repeats) + cost(rates.repeat_token, p.repeat_tokens) +
         cost(rates.wide_punct, p.wide_punct) + cost(rates.symbol, p.symbols) + cost(rates.symbol_token, p.symbol_tokens) + cost(rates.emoji, p.emoji) +
         cost(rates.emoji_token, p.emoji_tokens) + cost(rates.spaced_emoji_run, p.spaced_emoji_runs) +
         cost(rates.emoji_modifier, p.emoji_modifiers) + cost(rates.space_piece, p.space_pieces) +

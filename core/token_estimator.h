@@ -59,6 +59,7 @@ struct TextProfile {
     std::int64_t punct_runs = 0;          // runs of ASCII punctuation, symbols and emoji
     std::int64_t punct_marks = 0;         // ASCII punctuation past each run's first
     std::int64_t repeats = 0;             // marks repeating the one before ("====", "────", "!!")
+    std::int64_t repeat_tokens = 0;       // what those runs cost past their first mark (core/o200k_tables.h)
     std::int64_t wide_punct = 0;          // CJK and fullwidth punctuation ("，", "。", "「")
     std::int64_t symbols = 0;             // other non-ASCII punctuation and symbols ("—", "“", "→")
     std::int64_t symbol_tokens = 0;       // what those cost one by one: 1 ("—") or 2 ("┌") each (core/o200k_tables.h)

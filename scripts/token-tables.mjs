@@ -6,6 +6,7 @@
 //   - the pairs of CJK ideographs that are one token ("程序", "功能"): a run of ideographs costs
 //     one token per ideograph less one per pair merged, and which pairs merge is vocabulary,
 //     not class (2,408 pairs, in a 4 KB Bloom filter; longer words are left out);
+//   - which runs of one mark repeated are one token ("====", "────");
 //   - what one emoji or symbol costs on its own (1 to 3 tokens: "😂" is one, "🥪" three, "┌" two),
 //     two bits each.
 //
@@ -86,6 +87,21 @@ const tables = {
   symbol: costBlocks([[0x2000, 0x2600]]),
 };
 
+// The lengths of the runs of one mark repeated that are one token ("=" * 96, "─" * 16): a run
+// costs about what cutting it greedily into the longest of them costs ("~" * 78 is 32, 32, 8, 4,
+// 2: five tokens). For every mark with a run of two or more in the vocabulary, but letters,
+// digits and spaces (which the estimator never counts as repeats).
+const runs = new Map();
+for (const bytes of tokens) {
+  const chars = [...(text(bytes) ?? '')];
+  if (chars.length < 2 || chars.some((c) => c !== chars[0]) || /[\p{L}\p{N}\s]/u.test(chars[0])) continue;
+  const mark = chars[0].codePointAt(0);
+  if (!runs.has(mark)) runs.set(mark, new Set([1]));
+  runs.get(mark).add(chars.length);
+}
+const marks = [...runs.keys()].sort((a, b) => a - b);
+const runLengths = marks.map((mark) => [...runs.get(mark)].sort((a, b) => b - a));
+
 const hex = (n, width) => `0x${n.toString(16).padStart(width, '0')}`;
 const rows = (values, perRow, width) => {
   const lines = [];
@@ -109,6 +125,18 @@ inline constexpr int pair_bits_log2 = ${PAIR_BITS_LOG2};
 inline constexpr int pair_hashes = ${PAIR_HASHES};
 inline constexpr std::uint8_t ideograph_pairs[] = {
 ${rows(filter, 16, 2)}
+};
+
+// Marks whose runs merge, in ascending order, and for each (at the same index) where its run
+// lengths that are one token begin in repeat_lengths, longest first, up to the next's.
+inline constexpr char32_t repeat_marks[] = {
+${rows(marks, 8, 4)}
+};
+inline constexpr std::uint16_t repeat_starts[] = {
+${rows(runLengths.reduce((starts, lengths) => [...starts, starts[starts.length - 1] + lengths.length], [0]), 12, 4)}
+};
+inline constexpr std::uint8_t repeat_lengths[] = {
+${rows(runLengths.flat(), 16, 2)}
 };
 
 // What a code point costs on its own, 1 to 3 tokens, in blocks of code points from first up to

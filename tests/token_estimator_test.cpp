@@ -118,6 +118,13 @@ TEST_CASE("token_estimator: cuts text where o200k_base's pre-tokenizer does")
     const TextProfile rule = profile("==========");
     CHECK(rule.punct_runs == 1);
     CHECK(rule.repeats == 9);
+    CHECK(rule.repeat_tokens == 0);                         // "=" * 10 is one token
+    // Runs are cut greedily into the longest that are one token: "~" * 78 is 32, 32, 8, 4, 2.
+    CHECK(profile(std::string(78, '~')).repeat_tokens == 4);
+    std::string box_rule;
+    for (int i = 0; i < 17; ++i) box_rule += "─";
+    CHECK(profile(box_rule).repeat_tokens == 1);            // 16, then 1
+    CHECK(profile("!!! ...").repeat_tokens == 0);           // two runs, each one token
 
     const TextProfile mixed = profile("Grüße, мир, こんにちは, 안녕");
     CHECK(mixed.ascii_words == 1);                          // accented Latin letters go on the word

@@ -46,7 +46,7 @@ std::string profile_json(const TextProfile& p)
         {"han_runs", p.han_runs}, {"spaced_han_runs", p.spaced_han_runs}, {"han_pairs", p.han_pairs},
         {"kana_chars", p.kana_chars}, {"hangul_chars", p.hangul_chars}, {"other_letters", p.other_letters},
         {"other_runs", p.other_runs}, {"digit_groups", p.digit_groups}, {"punct_runs", p.punct_runs},
-        {"punct_marks", p.punct_marks}, {"repeats", p.repeats}, {"wide_punct", p.wide_punct},
+        {"punct_marks", p.punct_marks}, {"repeats", p.repeats}, {"repeat_tokens", p.repeat_tokens}, {"wide_punct", p.wide_punct},
         {"symbols", p.symbols}, {"symbol_tokens", p.symbol_tokens}, {"emoji", p.emoji}, {"emoji_tokens", p.emoji_tokens},
         {"spaced_emoji_runs", p.spaced_emoji_runs}, {"emoji_modifiers", p.emoji_modifiers},
         {"space_pieces", p.space_pieces}, {"newline_runs", p.newline_runs},
