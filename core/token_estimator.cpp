@@ -30,7 +30,7 @@ enum class Cls : std::uint8_t {
     lower,       // a-z
     upper,       // A-Z
     latin,       // accented Latin letters (é, ñ, ß, ő): they go on ASCII words (" déjà" is one token)
-    letter,      // letters and marks of other scripts (é, ж, α, अ ...)
+    letter,      // letters and marks of other scripts (ж, α, अ, ا ...)
     han,         // CJK ideographs
     kana,
     hangul,
