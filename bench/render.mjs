@@ -15,6 +15,10 @@
 // writes): the widget draws a streaming reply at an animation frame and at most once every
 // STREAM_GAP ms (web/view.js), so the arrival rate and that gap set how often it draws; the
 // rate is printed with the figures.
+//
+// A second widget run gets the same answer in one burst (--burst-chunk bytes per write, no
+// pause: a fast provider, or a proxy that buffers the stream and lets it go at once), and prints
+// its longest task and rendering: what a reader feels when 4,000 tokens land between two frames.
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +28,7 @@ import { answer } from './render-answer.mjs';
 
 const { values: opts } = parseArgs({ options: {
   tokens: { type: 'string', default: '4000' }, 'widget-only': { type: 'boolean', default: false }, chunk: { type: 'string', default: '512' }, pace: { type: 'string', default: '4' },
+  'burst-chunk': { type: 'string', default: '65536' },
 } });
 const { text, tokens } = answer(Number(opts.tokens));
 
@@ -37,20 +42,21 @@ writeFileSync(sse, chunk({ role: 'assistant', content: '' }) + tokens.map((t) =>
     choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: tokens.length, total_tokens: tokens.length + 10 } }) +
   '\n\ndata: [DONE]\n\n');
 
-const site = await startSite(['--replay', sse, '--replay-chunk', opts.chunk, '--replay-pace', opts.pace]);
-const browser = await launch();
-try {
+// Opens the demo page's widget in a new page of `browser`; marked is added for the comparison.
+async function openPage(browser, url) {
   const page = await (await browser.newContext({ viewport: { width: 1000, height: 800 } })).newPage();
-  await page.goto(site.pages.url + '/host.html');
+  await page.goto(url);
   await page.addScriptTag({ content: readFileSync(join(repo, 'node_modules', 'marked', 'lib', 'marked.umd.js'), 'utf8') });
   await page.locator('confab-chat .launcher').click();
   await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
   await page.waitForTimeout(300);
+  return page;
+}
 
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
-
-  // The widget.
-  const widget = await page.evaluate(() => new Promise((resolve) => {
+// Sends one message through the widget and waits for the drawing after its reply ends, between
+// the trace stamps confab-widget-start and confab-widget-end.
+function streamThroughWidget(page) {
+  return page.evaluate(() => new Promise((resolve) => {
     const c = window.Confab.widget;
     const off = c.on('turn_end', (turn) => {
       off();
@@ -64,6 +70,68 @@ try {
     const t0 = performance.now();
     c.send('Write the long answer.');
   }));
+}
+
+// The main thread's figures between two stamps of a Chromium trace (devtools.timeline), in ms.
+function analyse(events) {
+  const stamp = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name);
+  const start = stamp('confab-widget-start');
+  const main = (e) => e.pid === start.pid && e.tid === start.tid && e.ph === 'X';
+  const RENDER = { UpdateLayoutTree: 'style', RecalculateStyles: 'style', Layout: 'layout', PrePaint: 'paint', Paint: 'paint',
+    Layerize: 'paint', UpdateLayer: 'paint', CompositeLayers: 'paint', Commit: 'paint' };
+  /**
+   * Main-thread figures between two stamps, in ms. Events nest (a forced layout inside a script,
+   * a paint inside a commit), so each is counted once: style and layout that a script forces (by
+   * reading scrollHeight after writing) count as style and layout, taken out of the script's time;
+   * anything else inside a counted event belongs to it.
+   */
+  return (from, to, scriptNames) => {
+    const a = stamp(from).ts, b = stamp(to).ts;
+    const inside = events.filter((e) => main(e) && e.ts >= a && e.ts + (e.dur ?? 0) <= b).sort((x, y) => x.ts - y.ts || y.dur - x.dur);
+    const out = { script: 0, style: 0, layout: 0, paint: 0 };
+    // A drawing's share: what is counted from its animation frame to the next one (the frame's
+    // style, layout and paint, and any frame the browser draws between, e.g. after the scroll).
+    const drawings = [];
+    let end = -1;
+    let holder = '';
+    let forcedEnd = -1;
+    for (const e of inside) {
+      const kind = scriptNames.includes(e.name) ? 'script' : RENDER[e.name];
+      if (!kind) continue;
+      if (e.ts < end) {
+        if (holder === 'script' && (kind === 'style' || kind === 'layout') && e.ts >= forcedEnd) {
+          out[kind] += e.dur / 1000;
+          out.script -= e.dur / 1000;
+          forcedEnd = e.ts + e.dur;
+        }
+        continue;
+      }
+      out[kind] += e.dur / 1000;
+      end = e.ts + e.dur;
+      holder = kind;
+      forcedEnd = -1;
+      if (e.name === 'FireAnimationFrame') drawings.push(0);
+      if (drawings.length) drawings[drawings.length - 1] += e.dur / 1000;
+    }
+    drawings.sort((x, y) => x - y);
+    const at = (q) => drawings.length ? drawings[Math.min(drawings.length - 1, Math.floor(q * drawings.length))] : 0;
+    const tasks = inside.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+    return { ...out, rendering: out.script + out.style + out.layout + out.paint,
+      busy: tasks.reduce((n, e) => n + e.dur, 0) / 1000, longest: Math.max(0, ...tasks.map((e) => e.dur)) / 1000,
+      frames: inside.filter((e) => e.name === 'FireAnimationFrame').length, tasks: tasks.length,
+      drawings: drawings.reduce((n, ms) => n + ms, 0), median: at(0.5), p90: at(0.9) };
+  };
+}
+
+const site = await startSite(['--replay', sse, '--replay-chunk', opts.chunk, '--replay-pace', opts.pace]);
+const browser = await launch();
+try {
+  const page = await openPage(browser, site.pages.url + '/host.html');
+
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+
+  // The widget.
+  const widget = await streamThroughWidget(page);
   await page.waitForTimeout(300);
 
   // The floor under any streaming renderer here: as many drawings as the widget had room for (one
@@ -116,58 +184,19 @@ try {
     channel.port2.postMessage(0);
   }), opts['widget-only'] ? [] : tokens);
 
-  const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
-  const events = trace.traceEvents;
-  const stamp = (name) => events.find((e) => e.name === 'TimeStamp' && e.args?.data?.message === name);
-  const start = stamp('confab-widget-start');
-  const main = (e) => e.pid === start.pid && e.tid === start.tid && e.ph === 'X';
-  const RENDER = { UpdateLayoutTree: 'style', RecalculateStyles: 'style', Layout: 'layout', PrePaint: 'paint', Paint: 'paint',
-    Layerize: 'paint', UpdateLayer: 'paint', CompositeLayers: 'paint', Commit: 'paint' };
-  /**
-   * Main-thread figures between two stamps, in ms. Events nest (a forced layout inside a script,
-   * a paint inside a commit), so each is counted once: style and layout that a script forces (by
-   * reading scrollHeight after writing) count as style and layout, taken out of the script's time;
-   * anything else inside a counted event belongs to it.
-   */
-  const figures = (from, to, scriptNames) => {
-    const a = stamp(from).ts, b = stamp(to).ts;
-    const inside = events.filter((e) => main(e) && e.ts >= a && e.ts + (e.dur ?? 0) <= b).sort((x, y) => x.ts - y.ts || y.dur - x.dur);
-    const out = { script: 0, style: 0, layout: 0, paint: 0 };
-    // A drawing's share: what is counted from its animation frame to the next one (the frame's
-    // style, layout and paint, and any frame the browser draws between, e.g. after the scroll).
-    const drawings = [];
-    let end = -1;
-    let holder = '';
-    let forcedEnd = -1;
-    for (const e of inside) {
-      const kind = scriptNames.includes(e.name) ? 'script' : RENDER[e.name];
-      if (!kind) continue;
-      if (e.ts < end) {
-        if (holder === 'script' && (kind === 'style' || kind === 'layout') && e.ts >= forcedEnd) {
-          out[kind] += e.dur / 1000;
-          out.script -= e.dur / 1000;
-          forcedEnd = e.ts + e.dur;
-        }
-        continue;
-      }
-      out[kind] += e.dur / 1000;
-      end = e.ts + e.dur;
-      holder = kind;
-      forcedEnd = -1;
-      if (e.name === 'FireAnimationFrame') drawings.push(0);
-      if (drawings.length) drawings[drawings.length - 1] += e.dur / 1000;
-    }
-    drawings.sort((x, y) => x - y);
-    const at = (q) => drawings.length ? drawings[Math.min(drawings.length - 1, Math.floor(q * drawings.length))] : 0;
-    const tasks = inside.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
-    return { ...out, rendering: out.script + out.style + out.layout + out.paint,
-      busy: tasks.reduce((n, e) => n + e.dur, 0) / 1000, longest: Math.max(0, ...tasks.map((e) => e.dur)) / 1000,
-      frames: inside.filter((e) => e.name === 'FireAnimationFrame').length, tasks: tasks.length,
-      drawings: drawings.reduce((n, ms) => n + ms, 0), median: at(0.5), p90: at(0.9) };
-  };
+  const figures = analyse(JSON.parse((await browser.stopTracing()).toString('utf8')).traceEvents);
   const w = figures('confab-widget-start', 'confab-widget-end', ['FireAnimationFrame']);
   const p = figures('confab-peer-start', 'confab-peer-end', ['EventDispatch', 'FunctionCall', 'FireAnimationFrame']);
   const floored = figures('confab-floor-start', 'confab-floor-end', ['FireAnimationFrame']);
+
+  // The same answer in one burst, in a page of its own.
+  const burstSite = await startSite(['--replay', sse, '--replay-chunk', opts['burst-chunk'], '--replay-pace', '0']);
+  const burstPage = await openPage(browser, burstSite.pages.url + '/host.html');
+  await browser.startTracing(burstPage, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+  const burstRun = await streamThroughWidget(burstPage);
+  await burstPage.waitForTimeout(300);
+  const burst = analyse(JSON.parse((await browser.stopTracing()).toString('utf8')).traceEvents)(
+    'confab-widget-start', 'confab-widget-end', ['FireAnimationFrame']);
 
   const f = (n) => n.toFixed(1).padStart(8);
   console.log(`answer: ${tokens.length} tokens, ${text.length} characters, ${(text.match(/^```/gm) ?? []).length / 2} code blocks, ` +
@@ -186,6 +215,9 @@ try {
     `${(p.rendering / w.rendering).toFixed(1)}x less (target >= 20x)`);
   console.log(`longest task: widget ${w.longest.toFixed(1)} ms (target <= 50), marked ${p.longest.toFixed(1)} ms`);
   console.log(`text drawn: widget ${widget.chars} characters, marked ${peer.chars}`);
+  console.log(`\nin one burst (--replay-chunk ${opts['burst-chunk']}, no pause; status ${burstRun.status}, ${(burstRun.ms / 1000).toFixed(1)} s): ` +
+    `longest task ${burst.longest.toFixed(1)} ms (target <= 50), rendering ${burst.rendering.toFixed(1)} ms in ${burst.frames} drawings, ` +
+    `${burstRun.chars} characters drawn`);
 } finally {
   await browser.close();
   await stopAll();

@@ -6,6 +6,20 @@
 //
 // Implements: start_request, cancel_request. A cancelled request reports nothing more.
 
+// A read can hold a whole reply at once (a fast provider, or a proxy that buffers the stream):
+// 4,000 tokens are about 500 KB of events. It is handed on in slices of SLICE bytes, each in a
+// task of its own, so that the page draws and answers input between them instead of freezing
+// while the core works through all of it (bench/render.mjs's burst run: one task of 250-264 ms
+// before). The core takes bytes cut anywhere, as the network cuts them.
+const SLICE = 16384;
+
+/** Resolves in a new task (a message to itself: no timer clamping). */
+const nextTask = () => new Promise((resolve) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => { channel.port1.close(); resolve(undefined); };
+  channel.port2.postMessage(0);
+});
+
 /**
  * @typedef {{
  *   head: (id: number, status: number, contentType: string, retryAfter: string) => void,
@@ -50,7 +64,13 @@ export class Net {
           const { done, value } = await reader.read();
           if (!live()) return;
           if (done) break;
-          if (value && value.length) this.#sink.body(id, value);
+          for (let at = 0; value && at < value.length; at += SLICE) {
+            if (at > 0) {
+              await nextTask();
+              if (!live()) return;
+            }
+            this.#sink.body(id, value.subarray(at, at + SLICE));
+          }
         }
       }
       this.#open.delete(id);

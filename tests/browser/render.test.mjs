@@ -1,9 +1,13 @@
 // Rendering that stays put: markdown drawn block by block while it streams equals the whole
 // text drawn at once, at every length; a reader who scrolled up is never pulled down and gets
 // a "Jump to latest" button; a session of 2,000 messages opens with only its newest messages
-// drawn, and draws older ones as the reader scrolls up, keeping their place.
+// drawn, and draws older ones as the reader scrolls up, keeping their place; a reply that
+// arrives all at once reaches the core in slices, so the page is not frozen while it is read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launch, startSite, stopAll, openWidget, sendMessage, nextTurnEnd } from './helpers.mjs';
 import { answer } from '../../bench/render-answer.mjs';
 
@@ -109,5 +113,62 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
     return m.getBoundingClientRect().top - l.getBoundingClientRect().top;
   }, text);
   assert.ok(still >= -5, 'the message that was at the top did not jump above the view: ' + still);
+  await page.context().close();
+});
+
+test('render: a reply that arrives in one burst reaches the core 16 KB at a time, and arrives whole', async () => {
+  // 4,000 tokens, one event each, about 500 KB; the relay writes them 256 KB at a time, so the
+  // browser reads far more than 16 KB at once.
+  const { text, tokens } = answer(4000);
+  const event = (delta) => 'data: ' + JSON.stringify({ id: 'chatcmpl-burst', object: 'chat.completion.chunk', created: 0,
+    model: 'burst', choices: [{ index: 0, delta, finish_reason: null }] }) + '\n\n';
+  const events = tokens.map((t) => event({ content: t }));
+  const dir = mkdtempSync(join(tmpdir(), 'confab-burst-'));
+  const file = join(dir, 'burst.sse');
+  writeFileSync(file, event({ role: 'assistant', content: '' }) + events.join('') + 'data: [DONE]\n\n');
+  const burst = await startSite(['--replay', file, '--replay-chunk', '262144', '--replay-pace', '0']);
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(burst.pages.url + '/host.html');
+  await openWidget(page);
+  // The text each call into the core delivered: its effects all come before the microtask
+  // queued at its first delta runs.
+  const seen = await page.evaluate(() => new Promise((resolve) => {
+    const c = window.Confab.widget;
+    const calls = [];
+    let open = false;
+    const offDelta = c.on('delta', (delta) => {
+      if (delta.kind !== 'content') return;
+      if (!open) {
+        open = true;
+        calls.push('');
+        queueMicrotask(() => { open = false; });
+      }
+      calls[calls.length - 1] += delta.text;
+    });
+    const offEnd = c.on('turn_end', (turn) => {
+      offDelta();
+      offEnd();
+      resolve({ calls, status: turn.status });
+    });
+    c.send('all at once');
+  }));
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(seen.status, 'done');
+  assert.equal(seen.calls.join(''), text);
+  // Each call's text is whole tokens; the events that carried them came in one slice, less the
+  // end of one that began in the slice before.
+  const largest = Math.max(...events.map((e) => Buffer.byteLength(e)));
+  let token = 0;
+  const bytes = seen.calls.map((piece) => {
+    let size = 0;
+    for (let length = 0; length < piece.length; token += 1) {
+      length += tokens[token].length;
+      size += Buffer.byteLength(events[token]);
+    }
+    return size;
+  });
+  assert.equal(token, tokens.length);
+  assert.ok(seen.calls.length > 20, `${seen.calls.length} calls`);
+  assert.ok(Math.max(...bytes) <= 16384 + largest, `at most ${16384 + largest} bytes of events a call, got ${Math.max(...bytes)}`);
   await page.context().close();
 });
