@@ -152,6 +152,46 @@ test('sessions: new chat, switch, rename, delete with undo', async () => {
   await context.close();
 });
 
+test('sessions: the list checks a stored session again only when its bytes changed', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await page.evaluate(async () => {
+    for (let i = 0; i < 12; i++) {
+      const messages = [{ id: 'q' + i, role: 'user', created_ms: 1700000000000, content: 'stored question ' + i },
+        { id: 'a' + i, role: 'assistant', created_ms: 1700000001000, content: 'stored answer ' + i }];
+      await window.Confab.widget.importSession(JSON.stringify({ format: 'confab.session', version: 1, id: 'stored' + i,
+        title: 'stored ' + i, created_ms: 1700000000000, updated_ms: 1700000001000 + i, settings: {}, messages }));
+    }
+    await window.Confab.widget.newSession();
+  });
+  await chat(page, 'the open one');
+  // Every check from here on, by the id of the session it read. The widget's modules come from
+  // the relay, so this import is the widget's own core.js.
+  await page.evaluate(async (base) => {
+    const { Core } = await import(base + '/core.js');
+    const check = Core.prototype.check;
+    window.checked = [];
+    Core.prototype.check = function (bytes) {
+      const result = check.call(this, bytes);
+      window.checked.push(result.session?.id ?? 'unreadable');
+      return result;
+    };
+  }, site.relay.url);
+  const list = await page.evaluate(() => window.Confab.widget.sessions());
+  assert.equal(list.length, 13);
+  assert.deepEqual(await page.evaluate(() => window.checked), []);
+  const open = list.find((s) => s.title === 'the open one').id;
+  await chat(page, 'and one more turn');
+  const after = await page.evaluate(() => window.Confab.widget.sessions());
+  assert.equal(after.find((s) => s.id === open).count, 4);
+  const checked = await page.evaluate(() => window.checked);
+  assert.ok(checked.length > 0);
+  assert.deepEqual([...new Set(checked)], [open]);
+  await context.close();
+});
+
 test('sessions: export then import gives the same session, through the API and through files', async () => {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
