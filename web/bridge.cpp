@@ -273,13 +273,19 @@ EMSCRIPTEN_KEEPALIVE const char* confab_session()
     return give({{"session", session_json(open_.conversation->session())}, {"busy", open_.conversation->busy()}});
 }
 
-// Reads a session file without opening it (the session list, an import):
-// {"ok": true, "session": {...}} or {"ok": false, "error": "messages[3].role: unknown role \"robot\""}.
+// Reads a session file without opening it (the session list, an import): what a list shows
+// of it, {"ok": true, "summary": {"id", "title", "created_ms", "updated_ms", "count"}}, or
+// {"ok": false, "error": "messages[3].role: unknown role \"robot\""}. Not the whole session:
+// the list reads every changed file, and writing a long session out again as JSON for the page
+// to parse cost more than loading it.
 EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes)
 {
     auto loaded = load_session(bytes);
     if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
-    return give({{"ok", true}, {"session", session_json(*loaded.session)}});
+    const Session& session = *loaded.session;
+    return give({{"ok", true},
+                 {"summary", {{"id", session.id}, {"title", session.title}, {"created_ms", session.created_ms},
+                              {"updated_ms", session.updated_ms}, {"count", session.messages.size()}}}});
 }
 
 // Combines this tab's copy of a session with the stored one, which another tab may have

@@ -6,7 +6,8 @@
 
 /**
  * @typedef {Record<string, any>} Effect  {type: 'start_request', id, url, headers, body}, ...
- * @typedef {{ ok: boolean, session?: Record<string, any>, error?: string, problems?: string[], bytes?: string }} Result
+ * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Summary
+ * @typedef {{ ok: boolean, session?: Record<string, any>, summary?: Summary, error?: string, problems?: string[], bytes?: string }} Result
  */
 
 /**
@@ -76,7 +77,7 @@ export class Core {
   /** @returns {{session: Record<string, any>, busy: boolean}} the open session as stored */
   session() { return this.#call('_confab_session'); }
 
-  /** Reads a session file without opening it. @returns {Result} */
+  /** Reads a session file without opening it: its summary, or why it does not load. @returns {Result} */
   check(/** @type {string} */ bytes) { return this.#call('_confab_check', bytes); }
 
   /**

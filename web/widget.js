@@ -220,11 +220,11 @@ class Widget {
   /** Stores a session file and opens it; returns its id (a new one if that id holds another session). */
   importSession(/** @type {string} */ json) {
     const checked = this.#core.check(String(json));
-    if (!checked.ok || !checked.session) throw new Error('This file is not a Confab conversation (' + checked.error + ').');
+    if (!checked.ok || !checked.summary) throw new Error('This file is not a Confab conversation (' + checked.error + ').');
     let bytes = String(json);
-    let id = String(checked.session.id ?? '').replace(/[^A-Za-z0-9_.-]/g, '_');
+    let id = String(checked.summary.id).replace(/[^A-Za-z0-9_.-]/g, '_');
     const existing = id ? this.#bytesOf(id) : null;
-    if (!id || (existing !== null && existing !== bytes) || id !== checked.session.id) {
+    if (!id || (existing !== null && existing !== bytes) || id !== checked.summary.id) {
       if (!id || existing !== null) id = newId();
       const rewritten = this.#core.rewrite({ bytes, id });
       if (!rewritten.ok || !rewritten.bytes) throw new Error('This file could not be imported (' + rewritten.error + ').');

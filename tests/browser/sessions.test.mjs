@@ -152,7 +152,7 @@ test('sessions: new chat, switch, rename, delete with undo', async () => {
   await context.close();
 });
 
-test('sessions: the list checks a stored session again only when its bytes changed', async () => {
+test('sessions: a stored session is read again only when it changed: by the list when its bytes did, by a flush when another tab wrote it', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(site.pages.url + '/host.html');
@@ -167,16 +167,21 @@ test('sessions: the list checks a stored session again only when its bytes chang
     await window.Confab.widget.newSession();
   });
   await chat(page, 'the open one');
-  // Every check from here on, by the id of the session it read. The widget's modules come from
-  // the relay, so this import is the widget's own core.js.
+  // Every check from here on, by the id of the session it read, and every merge. The widget's
+  // modules come from the relay, so this import is the widget's own core.js.
   await page.evaluate(async (base) => {
     const { Core } = await import(base + '/core.js');
-    const check = Core.prototype.check;
+    const { check, merge } = Core.prototype;
     window.checked = [];
+    window.merges = 0;
     Core.prototype.check = function (bytes) {
       const result = check.call(this, bytes);
-      window.checked.push(result.session?.id ?? 'unreadable');
+      window.checked.push(result.summary?.id ?? 'unreadable');
       return result;
+    };
+    Core.prototype.merge = function (...args) {
+      window.merges += 1;
+      return merge.apply(this, args);
     };
   }, site.relay.url);
   const list = await page.evaluate(() => window.Confab.widget.sessions());
@@ -189,6 +194,9 @@ test('sessions: the list checks a stored session again only when its bytes chang
   const checked = await page.evaluate(() => window.checked);
   assert.ok(checked.length > 0);
   assert.deepEqual([...new Set(checked)], [open]);
+  // This tab's saves were flushed (after the first turn and at the end of this one), and what
+  // each pull found was what this tab had pushed: nothing to merge.
+  assert.equal(await page.evaluate(() => window.merges), 0);
   await context.close();
 });
 
