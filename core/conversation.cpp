@@ -171,7 +171,7 @@ void Conversation::send_reply_request(Out& out)
     open_request(Phase::requesting, false);
     stream_ = OpenAiStream();
     reply_index_.reset();
-    request_sent_ = TokenEstimator::sent(messages_to_send(session_, next.plan));
+    request_sent_ = estimator_.sent(messages_to_send(session_, next.plan));
     out(StartRequest{request_, session_.settings.endpoint, config_.headers, dump_safely(next.body), false});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
 }
@@ -241,6 +241,7 @@ TrimOptions Conversation::trim_options() const
 
 bool Conversation::over_budget(double next_cost, std::string& why) const
 {
+    if (!config_.session_cap_usd && !config_.daily_cap_usd) return false;  // and no need to add up the session
     const double spent = session_cost().charged;
     if (config_.session_cap_usd && spent + next_cost > *config_.session_cap_usd) {
         why = "This conversation has reached its budget of " + plain_usd(*config_.session_cap_usd) + " (spent " +
@@ -700,7 +701,7 @@ Cost Conversation::session_cost() const
                 tokens = *reported;
             } else {
                 tokens.input = before;
-                tokens.output = TokenEstimator::estimate_text(message.content.value_or(""));
+                tokens.output = estimator_.content_tokens(message);
                 tokens.estimated = true;
             }
             total += cost_of(config_.pricing, tokens);

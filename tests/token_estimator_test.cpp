@@ -263,7 +263,7 @@ TEST_CASE("token_estimator: after two usage reports the next request lands withi
 
         // The response reports usage.prompt_tokens, as the engine passes it on; the reply joins
         // the conversation.
-        estimator.calibrate("gpt-test", TokenEstimator::sent(messages), provider);
+        estimator.calibrate("gpt-test", estimator.sent(messages), provider);
         ++reports;
         messages.push_back(text_message(Role::assistant, counted[turn + 1].text));
         sent.push_back(counted[turn + 1]);
@@ -308,7 +308,7 @@ TEST_CASE("token_estimator: a grown conversation is its last reported count plus
 {
     TokenEstimator estimator;
     std::vector<Message> sent = {text_message(Role::system, "Be brief."), text_message(Role::user, counted[0].text)};
-    const TokenEstimator::SentRequest request = TokenEstimator::sent(sent);
+    const TokenEstimator::SentRequest request = estimator.sent(sent);
     CHECK(request.estimated == estimator.estimate_messages(sent));
     CHECK(request.fingerprints.size() == 2);
     const std::int64_t reported = request.estimated + 40;  // the provider's template and tools cost more
@@ -345,17 +345,17 @@ TEST_CASE("token_estimator: a grown conversation is its last reported count plus
 
     // A report no tokenizer explains neither moves the factor nor the anchor.
     std::vector<Message> other = {text_message(Role::user, counted[4].text)};
-    estimator.calibrate("m", TokenEstimator::sent(other), 100 * reported);
+    estimator.calibrate("m", estimator.sent(other), 100 * reported);
     CHECK(estimator.factor("m") == doctest::Approx(factor));
     CHECK(estimator.estimate_messages(grown, "m") == reported + std::int64_t(std::ceil(double(added) * factor)));
     // A newer report is the anchor from then on; a numeric report moves only the factor.
-    estimator.calibrate("m", TokenEstimator::sent(grown), reported + added);
+    estimator.calibrate("m", estimator.sent(grown), reported + added);
     CHECK(estimator.estimate_messages(grown, "m") == reported + added);
     estimator.calibrate("m", 1000, 1100);
     CHECK(estimator.estimate_messages(grown, "m") == reported + added);
     // Other models and "" never use it.
     CHECK(estimator.estimate_messages(grown, "other") == estimator.estimate_messages(grown));
-    estimator.calibrate("", TokenEstimator::sent(grown), 5);
+    estimator.calibrate("", estimator.sent(grown), 5);
     CHECK(estimator.estimate_messages(grown, "") == request.estimated + added);
 }
 
@@ -365,7 +365,7 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
     TokenEstimator estimator;
     const auto provider = [&](const std::vector<Message>& m) { return estimator.estimate_messages(m) + 300; };
     std::vector<Message> messages = {text_message(Role::system, "Be brief."), text_message(Role::user, counted[0].text)};
-    estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+    estimator.calibrate("m", estimator.sent(messages), provider(messages));
     CHECK(estimator.factor("m") == 1.0);  // 300 tokens over a ~45-token estimate: no tokenizer's ratio
     CHECK(estimator.estimate_messages(messages, "m") == provider(messages));  // but the count is the anchor
     CHECK(estimator.overhead("m") == 300);                                   // and the rest is the tools
@@ -375,7 +375,7 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
         messages.push_back(text_message(Role::user, counted[turn + 1].text));
         CAPTURE(reports);
         CHECK(estimator.estimate_messages(messages, "m") == provider(messages));
-        estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+        estimator.calibrate("m", estimator.sent(messages), provider(messages));
         ++reports;
         CHECK(estimator.factor("m") == doctest::Approx(1.0));  // learnt from what was added only
         CHECK(estimator.overhead("m") == 300);                  // and the rest is the tools
@@ -388,7 +388,7 @@ TEST_CASE("token_estimator: tool definitions in the provider's count do not infl
     CHECK(estimator.estimate_messages(trimmed, "m") == provider(trimmed));
     CHECK(estimator.estimate_messages({}, "m") == provider({}));  // the trimmer's fixed cost holds them too
     // Its report does not teach the factor the tools either.
-    estimator.calibrate("m", TokenEstimator::sent(trimmed), provider(trimmed));
+    estimator.calibrate("m", estimator.sent(trimmed), provider(trimmed));
     CHECK(estimator.factor("m") == doctest::Approx(1.0));
     CHECK(estimator.overhead("m") == 300);
 }
@@ -406,7 +406,7 @@ TEST_CASE("token_estimator: one report counted two to four times the estimate te
     CAPTURE(ratio);
     REQUIRE(ratio > TokenEstimator::max_factor);
     REQUIRE(ratio <= 4.0);
-    estimator.calibrate("m", TokenEstimator::sent(messages), provider(messages));
+    estimator.calibrate("m", estimator.sent(messages), provider(messages));
     CHECK(estimator.factor("m") == 1.0);
     CHECK(estimator.overhead("m") == 300);
     // The next request, grown by a reply and a question, is estimated exactly, and so is one
@@ -419,7 +419,54 @@ TEST_CASE("token_estimator: one report counted two to four times the estimate te
 
     // A count up to max_factor times the estimate is a tokenizer's: it is the factor.
     TokenEstimator other;
-    other.calibrate("m", TokenEstimator::sent(messages), std::llround(1.8 * double(other.estimate_messages(messages))));
+    other.calibrate("m", estimator.sent(messages), std::llround(1.8 * double(other.estimate_messages(messages))));
     CHECK(other.factor("m") == doctest::Approx(1.8).epsilon(0.01));
     CHECK(other.overhead("m") == 0);
+}
+
+TEST_CASE("token_estimator: what a message costs is kept, and a changed message is counted again")
+{
+    // One estimator asked many times gives what a fresh one gives, for every message and every
+    // change to one: the count kept for a message is found by all that its estimate reads.
+    TokenEstimator estimator;
+    std::vector<Message> messages;
+    for (const Counted& c : counted) messages.push_back(text_message(Role::user, c.text));
+    for (int round = 0; round < 3; ++round)
+        for (const Message& message : messages) CHECK(estimator.estimate_message(message) == TokenEstimator{}.estimate_message(message));
+    CHECK(estimator.estimate_messages(messages) == TokenEstimator{}.estimate_messages(messages));
+    CHECK(estimator.sent(messages).estimated == TokenEstimator{}.sent(messages).estimated);
+
+    std::vector<Message> changed;
+    Message grown = messages[0];
+    grown.content = *grown.content + " And one more sentence, please.";
+    changed.push_back(grown);
+    Message named = messages[0];
+    named.name = "alice";
+    changed.push_back(named);
+    Message assistant = messages[0];
+    assistant.role = Role::assistant;
+    confab::ToolCall call;
+    call.id = "call_1";
+    call.name = "lookup_order";
+    call.arguments = R"({"order_id": "NW-1001"})";
+    assistant.tool_calls.push_back(call);
+    changed.push_back(assistant);
+    assistant.tool_calls[0].arguments = R"({"order_id": "NW-1001", "detail": "full"})";
+    changed.push_back(assistant);
+    for (const Message& message : changed) {
+        CHECK(estimator.estimate_message(message) == TokenEstimator{}.estimate_message(message));
+        CHECK(estimator.estimate_message(message) != estimator.estimate_message(messages[0]));
+        CHECK(estimator.content_tokens(message) == TokenEstimator::estimate_text(*message.content));
+    }
+    Message empty = messages[0];
+    empty.content.reset();
+    CHECK(estimator.content_tokens(empty) == 0);
+    CHECK(estimator.estimate_message(empty) == TokenEstimator{}.estimate_message(empty));
+
+    // Far more distinct messages than are kept: still right, for the old ones too.
+    for (int i = 0; i < 20'000; ++i)
+        CHECK(estimator.estimate_message(text_message(Role::user, "message number " + std::to_string(i))) ==
+              TokenEstimator::estimate_text("message number " + std::to_string(i)) + TokenEstimator::tokens_per_message +
+                  TokenEstimator::tokens_per_role);
+    for (const Message& message : messages) CHECK(estimator.estimate_message(message) == TokenEstimator{}.estimate_message(message));
 }

@@ -117,7 +117,7 @@ std::string messages_result(const nlohmann::json& input, TokenEstimator& estimat
     std::string result = "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages, reports_model)) +
                          ", \"messages\": " + std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]";
     if (reported != nullptr) {
-        const TokenEstimator::SentRequest sent = TokenEstimator::sent(messages);
+        const TokenEstimator::SentRequest sent = estimator.sent(messages);
         result += ", \"uncalibrated\": " + std::to_string(sent.estimated);
         estimator.calibrate(reports_model, sent, reported->get<std::int64_t>());
     }

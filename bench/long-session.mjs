@@ -1,0 +1,75 @@
+// A long conversation in the widget: what one turn costs the page's main thread when the open
+// session holds 20, 200 or 600 messages of markdown (about 60 KB, 600 KB and 1.8 MB stored),
+// beside the same turn in a new, empty session, in the same browser run. Every message a
+// session holds is stored, listed, estimated for the next request and sent (no context window
+// is set), so the cost of a turn grows with it; this prints how much. The demo model answers
+// (confab serve, its default upstream), so nothing but the widget's own work is measured.
+//
+//   node bench/long-session.mjs [--sizes 20,200,600]
+//
+// For each session: the long tasks (over 50 ms, from Chromium's longtask entries) between
+// sending a message and 1.5 s after its turn ended, their sum, and the time from send to the
+// end of the turn. Needs the Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST),
+// as the browser tests do.
+import { parseArgs } from 'node:util';
+import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
+import { answer } from './render-answer.mjs';
+
+const { values: opts } = parseArgs({ options: { sizes: { type: 'string', default: '20,200,600' } } });
+const sizes = [0, ...opts.sizes.split(',').map(Number)];
+const sections = answer(1500).text;
+
+/** A stored session of `count` messages: questions, and long markdown answers. */
+function session(count) {
+  const messages = Array.from({ length: count }, (_, k) => ({ id: 'm' + k, role: k % 2 ? 'assistant' : 'user',
+    created_ms: 1700000000000 + k * 1000, content: k % 2 ? sections : 'question number ' + k }));
+  return JSON.stringify({ format: 'confab.session', version: 1, id: 'long' + count, title: 'long ' + count,
+    created_ms: 1700000000000, updated_ms: 1700000000000 + count * 1000, settings: {}, messages });
+}
+
+const site = await startSite(['--demo-pace', '5']);
+const browser = await launch();
+const rows = [];
+try {
+  for (const count of sizes) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(site.pages.url + '/host.html');
+    await openWidget(page);
+    const bytes = count ? session(count) : '';
+    if (count) await page.evaluate((json) => window.Confab.widget.importSession(json), bytes);
+    await page.waitForTimeout(1500);  // the import's flush, and the idle work after opening
+    await page.evaluate(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+        .observe({ type: 'longtask' });
+    });
+    const ended = page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      const off = window.Confab.widget.on('turn_end', (turn) => {
+        off();
+        const ms = performance.now() - t0;
+        setTimeout(() => resolve({ ms, status: turn.status }), 1500);
+      });
+    }));
+    await sendMessage(page, 'How does the relay work?');
+    const turn = await ended;
+    const long = await page.evaluate(() => window.longTasks);
+    rows.push({ count, kb: bytes.length / 1024, turn, long });
+    await page.context().close();
+  }
+} finally {
+  await browser.close();
+  await stopAll();
+}
+
+console.log('one demo turn in a session of N stored messages (headless Chromium; long tasks are those over 50 ms)\n');
+console.log('messages   stored KB   turn ms   long tasks (ms)                       sum ms');
+for (const r of rows) {
+  const sum = r.long.reduce((a, b) => a + b, 0);
+  console.log(`${String(r.count).padStart(8)} ${r.kb.toFixed(0).padStart(11)} ${r.turn.ms.toFixed(0).padStart(9)}   ` +
+    `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)}` +
+    (r.turn.status === 'done' ? '' : `   (status ${r.turn.status})`));
+}
+const base = rows[0].long.reduce((a, b) => a + b, 0);
+for (const r of rows.slice(1))
+  console.log(`${r.count} messages: ${(r.long.reduce((a, b) => a + b, 0) - base).toFixed(0)} ms of long tasks more than a new session's`);
