@@ -20,6 +20,11 @@
 // proxy (read from /proc around the load run) is printed too: on a machine shared with other
 // work, requests per second swing with that work, and CPU per request much less.
 //
+// Then the upstream leg alone (bench/upstream-client.cpp, compiled here with g++ and libcurl):
+// the CPU a request costs a client that sends it with libcurl as the relay does, beside plain
+// socket calls, against the same provider: the part of the relay's cost that its upstream
+// library sets, whatever the rest of it does.
+//
 // Needs: wrk and nginx (scripts/setup installs both), a Release `confab`:
 //   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release && cmake --build build/release --target confab
 // Everything runs on 127.0.0.1 as the current user; nginx runs from a temporary prefix.
@@ -236,6 +241,19 @@ for (const [name, port] of [['direct', upstreamPort], ['nginx', nginxPort], ['co
   }
 }
 
+// The upstream leg alone (bench/upstream-client.cpp): the CPU one request costs a client that
+// sends it with libcurl as the relay does, and one that uses plain socket calls. Skipped, with
+// a note, where g++ or libcurl's headers are missing.
+const client = { n: 9000 };  // under the provider's keepalive_requests (10,000), so one connection serves them all
+try {
+  const binary = join(dir, 'upstream-client');
+  execFileSync('g++', ['-O2', '-std=c++20', join(here, 'upstream-client.cpp'), '-o', binary, '-lcurl'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for (const mode of ['curl', 'socket'])
+    client[mode] = Number(execFileSync(binary, [mode, String(upstreamPort), String(client.n)], { encoding: 'utf8' }));
+} catch (error) {
+  client.error = String(error.stderr ?? error.message).split('\n')[0];
+}
+
 const fmt = (n, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 console.log(`relay bench: ${seconds} s per run, wrk -c ${connections} (load) and -c 1 (latency), ${cpus().length} CPUs, ${reply.length}-byte streamed reply`);
 console.log(`confab binary: ${resolve(confab)}`);
@@ -257,10 +275,18 @@ const addedConfab = results.confab.single.p99 - results.direct.single.p99;
 const addedNginx = results.nginx.single.p99 - results.direct.single.p99;
 console.log('');
 console.log(`throughput ratio confab/nginx: ${fmt(ratio)} (target >= 0.5); CPU per proxied request confab/nginx: ${fmt(results.confab.load.cpu_us.proxy / results.nginx.load.cpu_us.proxy)}`);
+if (client.error) {
+  console.log(`upstream client alone: not measured (${client.error})`);
+} else {
+  console.log(`upstream client alone (bench/upstream-client.cpp, ${client.n} requests on one connection, CPU per request): ` +
+    `libcurl as the relay uses it ${fmt(client.curl, 1)} µs, plain socket calls ${fmt(client.socket, 1)} µs; ` +
+    `libcurl's own share ${fmt(client.curl - client.socket, 1)} µs, against ${fmt(results.nginx.load.cpu_us.proxy, 0)} µs for all of nginx's proxying`);
+}
 console.log(`added p99, one connection: confab ${fmt(addedConfab, 3)} ms, nginx ${fmt(addedNginx, 3)} ms (target for confab < 1 ms)`);
 console.log(`added p99 under load (-c ${connections}): confab ${fmt(results.confab.load.p99 - results.direct.load.p99)} ms, nginx ${fmt(results.nginx.load.p99 - results.direct.load.p99)} ms`);
 console.log(JSON.stringify({
   seconds, connections, ratio, added_p99_ms: { confab: addedConfab, nginx: addedNginx }, loadavg_at_start: loadAtStart,
+  upstream_client_cpu_us: client.error ? null : { curl: client.curl, socket: client.socket },
   results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, {
     load: { rps: v.load.rps, p50: v.load.p50, p90: v.load.p90, p99: v.load.p99, cpu_us: v.load.cpu_us },
     single: { rps: v.single.rps, p50: v.single.p50, p90: v.single.p90, p99: v.single.p99 },
