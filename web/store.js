@@ -28,8 +28,8 @@
  */
 
 // Session files are written as UTF-8 made by the browser's TextEncoder: Emscripten's FS.writeFile
-// given a string encodes it one character at a time in JavaScript (about 20 ms for a 1.8 MB
-// session, at every save, once a second while a reply streams; 2 ms this way).
+// given a string encodes it one character at a time in JavaScript (about 22 ms for a 1.8 MB
+// session, at every save, once a second while a reply streams; 10 ms this way).
 const utf8 = new TextEncoder();
 
 const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
@@ -55,10 +55,12 @@ export class Store {
   #flushing = Promise.resolve();
   #quotaSaid = false;
   /**
-   * session id -> what list() made of its bytes: the entry, or why the file does not load. A file
-   * is checked again only when its bytes changed: list() runs at the end of every turn, and a
-   * check parses the whole session (30 stored sessions of 60 KB cost 150-210 ms a list before).
-   * @type {Map<string, {bytes: string, entry: Entry | null, error: string}>}
+   * session id -> what list() made of one version of it (see #version): the entry, or why the
+   * file does not load. A session is read and checked again only when its version changed:
+   * list() runs at the end of every turn, and a check parses the whole session (30 stored
+   * sessions of 60 KB cost 150-210 ms a list before). Versions, not bytes, are kept, so the
+   * memo holds no second copy of the store.
+   * @type {Map<string, {version: object, entry: Entry | null, error: string}>}
    */
   #entries = new Map();
   #tab = Math.random().toString(36).slice(2);
@@ -103,14 +105,15 @@ export class Store {
     const ids = new Set(this.#files());
     for (const [id, entry] of this.#pending) entry.bytes === null ? ids.delete(id) : ids.add(id);
     for (const id of ids) {
-      const bytes = this.read(id);
-      if (bytes === null) continue;
+      const version = this.#version(id);
       let known = this.#entries.get(id);
-      if (known?.bytes !== bytes) {
+      if (!version || known?.version !== version) {
+        const bytes = this.read(id);
+        if (bytes === null) continue;
         const checked = this.#core.check(bytes);
         const s = checked.ok ? checked.summary : null;
-        known = { bytes, error: checked.error ?? 'unreadable', entry: s ? { id, title: s.title, created_ms: s.created_ms,
-          updated_ms: s.updated_ms, count: s.count } : null };
+        known = { version: version ?? {}, error: checked.error ?? 'unreadable', entry: s ? { id, title: s.title,
+          created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count } : null };
         this.#entries.set(id, known);
       }
       if (known.entry) entries.push({ ...known.entry });
@@ -118,6 +121,23 @@ export class Store {
     }
     for (const id of this.#entries.keys()) if (!ids.has(id)) this.#entries.delete(id);
     return entries.sort((a, b) => b.updated_ms - a.updated_ms || b.created_ms - a.created_ms);
+  }
+
+  /**
+   * What changes whenever session `id`'s bytes do: its pending write (a new object per change),
+   * else the array that holds its file in Emscripten's MEMFS. Every write here and every pull
+   * replaces a file whole (FS.writeFile, which opens it truncated), and MEMFS then gives it a new
+   * array. Null when there is neither (read it to know).
+   * @returns {object | null}
+   */
+  #version(/** @type {string} */ id) {
+    const entry = this.#pending.get(id);
+    if (entry) return entry;
+    try {
+      return this.#core.fs.lookupPath(this.#path(id)).node.contents ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** The bytes of session `id`, or null when there is none. */
@@ -196,7 +216,13 @@ export class Store {
       }
       return;
     }
-    for (const [id, entry] of changes) if (this.#pending.get(id) === entry) this.#pending.delete(id);
+    for (const [id, entry] of changes) {
+      if (this.#pending.get(id) !== entry) continue;  // saved again meanwhile: still pending
+      this.#pending.delete(id);
+      // The file holds what was pending (a merge forgot the list's entry), so the entry stands.
+      const known = this.#entries.get(id);
+      if (known?.version === entry) known.version = this.#version(id) ?? {};
+    }
     for (const [id, bytes] of written) bytes === null ? this.#pushed.delete(id) : this.#pushed.set(id, bytes);
     this.#quotaSaid = false;
     this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()] });
@@ -224,6 +250,7 @@ export class Store {
       if (merged !== bytes) {
         entry.bytes = merged;
         written.set(id, merged);
+        this.#entries.delete(id);  // the list reads the merged bytes again
         this.#sink.merged(id, merged);
       }
       this.#write(id, merged);
