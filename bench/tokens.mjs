@@ -97,17 +97,26 @@ for (const type of types) {
 // ---- calibration from reported usage ---------------------------------------------------------
 // Each conversation (system prompt + 12 messages of one file as alternating turns) is sent as
 // 6 growing requests, each ending on a user message. After each, the provider reports its
-// count and the estimator calibrates (`--lines` with {"messages", "prompt_tokens"}, one
-// process per conversation, so each starts uncalibrated); the figure is the estimate of the
-// next request against what the provider will count. Three providers: OpenAI's count (the
-// cookbook's over exact o200k_base contents); a made-up one whose tokenizer counts 1.3 times
-// as many and whose template spends 7 tokens per message and 5 to prime the reply; and
-// OpenAI's count of requests that also offer tools, whose definitions (300 tokens here, about
-// three tools) count in prompt_tokens but are not messages.
+// count of the request (prompt_tokens) and of the reply it got (completion_tokens, the
+// conversation's next message), and the estimator calibrates (`--lines` with {"messages",
+// "prompt_tokens", "reply", "completion_tokens"}, one process per conversation, so each starts
+// uncalibrated); the figure is the estimate of the next request against what the provider
+// will count. Three providers: OpenAI's count (the cookbook's over exact o200k_base contents;
+// a reply's count is its content's, as OpenAI's recorded streams in ../shared/fixtures
+// report); a made-up one whose tokenizer counts 1.3 times as many and whose template spends 7
+// tokens per message and 5 to prime the reply; and OpenAI's count of requests that also offer
+// tools, whose definitions (300 tokens here, about three tools) count in prompt_tokens but
+// are not messages. The last row is that provider again when it reports prompt_tokens only.
+const exactOf = (text) => encoding.encode(text).length;
 const providers = {
-  'o200k_base (cookbook)': (turns) => 3 + turns.reduce((sum, t) => sum + 3 + encoding.encode(t.role).length + encoding.encode(t.content).length, 0),
-  'made up: 1.3x, 7/message': (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * encoding.encode(t.content).length, 0)),
-  'o200k_base + 300 for tools': (turns) => 300 + providers['o200k_base (cookbook)'](turns),
+  'o200k_base (cookbook)': {
+    prompt: (turns) => 3 + turns.reduce((sum, t) => sum + 3 + exactOf(t.role) + exactOf(t.content), 0), reply: exactOf },
+  'made up: 1.3x, 7/message': {
+    prompt: (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * exactOf(t.content), 0)),
+    reply: (text) => Math.round(1.3 * exactOf(text)) },
+  'o200k_base + 300 for tools': {
+    prompt: (turns) => 300 + providers['o200k_base (cookbook)'].prompt(turns), reply: exactOf },
+  'tools, prompt_tokens only': { prompt: (turns) => 300 + providers['o200k_base (cookbook)'].prompt(turns), reply: null },
 };
 console.log('\ncalibration: the next request\'s estimate against what the provider counts, after N usage reports');
 console.log(`${'provider'.padEnd(26)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);
@@ -119,8 +128,10 @@ for (const [name, count] of Object.entries(providers)) {
       const turns = [{ role: 'system', content: 'You are a helpful assistant.' }];
       const requests = [];
       messages.slice(at, at + 12).forEach((m, i) => {
-        turns.push({ role: i % 2 === 0 ? 'user' : 'assistant', content: m.text });
-        if (i % 2 === 0) requests.push({ messages: [...turns], prompt_tokens: count(turns) });
+        const turn = { role: i % 2 === 0 ? 'user' : 'assistant', content: m.text };
+        if (i % 2 === 1 && count.reply) Object.assign(requests.at(-1), { reply: turn, completion_tokens: count.reply(turn.content) });
+        turns.push(turn);
+        if (i % 2 === 0) requests.push({ messages: [...turns], prompt_tokens: count.prompt(turns) });
       });
       runLines(['tokens', '--messages'], requests).forEach((answer, k) => {
         byReports[Math.min(k, 2)].push((100 * (answer.tokens - requests[k].prompt_tokens)) / requests[k].prompt_tokens);

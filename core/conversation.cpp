@@ -473,6 +473,7 @@ void Conversation::finish_reply(const AssembledReply& reply, std::int64_t now, O
         return;
     }
 
+    estimator_.calibrate_reply(session_.settings.model, message, reply.usage);
     out(ShowMessage{*reply_index_, message});
     save(now, out);
     if (!message.tool_calls.empty()) {

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "core/json_util.h"
 #include "core/o200k_tables.h"
 
 namespace confab {
@@ -666,20 +667,37 @@ std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messa
         while (same < n && fingerprint(messages[same]) == calibration.anchor[same]) ++same;
         if (same == n) {
             std::int64_t added = 0;
-            for (std::size_t i = n; i < messages.size(); ++i) added += message_tokens(messages[i]);
-            return calibration.anchor_reported + corrected(added, factor(model));
+            const std::int64_t known = sum_messages(messages, n, calibration, added);
+            return calibration.anchor_reported + known + corrected(added, factor(model));
         }
     }
     std::int64_t tokens = tokens_per_reply;
-    for (const Message& message : messages) tokens += message_tokens(message);
-    return corrected(tokens, factor(model)) + overhead(model);
+    const std::int64_t known = it != calibrations_.end() ? sum_messages(messages, 0, it->second, tokens) : 0;
+    if (it == calibrations_.end())
+        for (const Message& message : messages) tokens += message_tokens(message);
+    return known + corrected(tokens, factor(model)) + overhead(model);
+}
+
+std::int64_t TokenEstimator::sum_messages(const std::vector<Message>& messages, std::size_t from,
+                                          const Calibration& calibration, std::int64_t& estimated) const
+{
+    std::int64_t known = 0;
+    for (std::size_t i = from; i < messages.size(); ++i) {
+        const std::uint64_t print = fingerprint(messages[i]);
+        estimated += message_tokens(messages[i], print);
+        if (calibration.reply_counted > 0 && print == calibration.reply_print) {
+            known += calibration.reply_counted;
+            estimated -= content_tokens(messages[i]);
+        }
+    }
+    return known;
 }
 
 std::int64_t TokenEstimator::overhead(std::string_view model) const
 {
     const auto it = model.empty() ? calibrations_.end() : calibrations_.find(model);
     if (it == calibrations_.end() || it->second.anchor_reported <= 0) return 0;
-    if (!it->second.from_growth && !it->second.beside_messages) return 0;
+    if (!it->second.from_growth && !it->second.beside_messages && it->second.reply_estimated <= 0) return 0;
     return std::max<std::int64_t>(0, it->second.anchor_reported - corrected(it->second.anchor_estimated, factor(model)));
 }
 
@@ -752,12 +770,43 @@ bool TokenEstimator::add_report(std::string_view model, std::int64_t estimated, 
     return true;
 }
 
+void TokenEstimator::calibrate_reply(std::string_view model, const Message& reply, const nlohmann::json& usage)
+{
+    if (model.empty() || !reply.tool_calls.empty()) return;
+    const auto completion = get_int(usage, "completion_tokens");
+    if (!completion || *completion <= 0) return;
+    std::int64_t counted = *completion;
+    std::int64_t estimated = estimate_text(reply.content.value_or("")) + estimate_text(reply.refusal.value_or(""));
+    const nlohmann::json* details = find_member(usage, "completion_tokens_details");
+    const auto reasoning = details != nullptr ? get_int(*details, "reasoning_tokens") : std::nullopt;
+    if (reasoning && *reasoning > 0)
+        counted -= *reasoning;
+    else
+        estimated += estimate_text(reply.reasoning);
+    if (estimated < min_reply_tokens || counted <= 0) return;
+    const double ratio = double(counted) / double(estimated);
+    if (ratio < 1 / max_factor || ratio > max_factor) return;
+    Calibration& calibration = calibrations_.try_emplace(std::string(model)).first->second;
+    calibration.reply_estimated = calibration.reply_estimated * report_decay + double(estimated);
+    calibration.reply_reported = calibration.reply_reported * report_decay + double(counted);
+    // A refusal and reasoning are never sent back: the count is the content's only without them.
+    const bool content_only = !reply.refusal && (reply.reasoning.empty() || (reasoning && *reasoning > 0));
+    calibration.reply_print = content_only ? fingerprint(reply) : 0;
+    calibration.reply_counted = content_only ? counted : 0;
+}
+
 double TokenEstimator::factor(std::string_view model) const
 {
     if (model.empty()) return 1.0;
     const auto it = calibrations_.find(model);
-    if (it == calibrations_.end() || it->second.estimated <= 0) return 1.0;
-    return it->second.reported / it->second.estimated;
+    if (it == calibrations_.end()) return 1.0;
+    const Calibration& calibration = it->second;
+    // What requests added to their anchor holds the template's share of each message too; a
+    // reply's count is the steadier guess until there is such a report.
+    if (!calibration.from_growth && calibration.reply_estimated > 0)
+        return calibration.reply_reported / calibration.reply_estimated;
+    if (calibration.estimated + calibration.reply_estimated <= 0) return 1.0;
+    return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
 }
 
 } // namespace confab

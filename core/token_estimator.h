@@ -142,8 +142,9 @@ public:
     // what whole requests taught); a request that does not grow the anchor (a trimmed one) teaches
     // it its count less overhead(model). Without that, a request offering about 300 tokens of
     // tools is estimated 8-19% off on average after two reports, and up to 56% (bench/tokens.mjs).
-    // After one report there is no telling the tools from the tokenizer, but no tokenizer in use
-    // counts twice what o200k_base does: a whole request counted above max_factor times its
+    // After one report, unless a reply was counted (calibrate_reply), there is no telling the
+    // tools from the tokenizer, but no tokenizer in use counts twice what o200k_base does: a
+    // whole request counted above max_factor times its
     // estimate teaches no factor, and the difference is overhead(model) from then on (before, the
     // factor took both, and the next request's new messages were overestimated by 14-90% on
     // average there). The tool definitions are assumed unchanged since the anchor. A count below a
@@ -162,6 +163,25 @@ public:
     // that are not positive, and for ratios outside [1/4, 4], which no tokenizer explains (a
     // cached or truncated count, a proxy's arithmetic).
     void calibrate(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens);
+
+    // What the engine calls with a reply and the usage its response reported. A reply's
+    // `completion_tokens` are its text and nothing else: no tool definitions, no chat template,
+    // no provider's hidden prompt (recorded OpenAI streams in ../shared/fixtures report exactly
+    // o200k_base's count of the content). So a reply teaches the tokenizer's factor where a
+    // whole request cannot tell it from what the provider counts beside the messages: until
+    // requests have grown an anchor (calibrate above), factor(model) is the replies' ratio, and
+    // overhead(model) the rest of the anchor's count. Taught by replies of plain text (content
+    // or refusal) of at least min_reply_tokens; a reply with tool calls teaches nothing (their
+    // format is the provider's), and reasoning the usage counts apart
+    // (completion_tokens_details.reasoning_tokens) is taken off, or else the reasoning text is
+    // estimated with the reply. A ratio outside [1/max_factor, max_factor] teaches nothing (a
+    // count of several choices, a moderation note). Without it, a request offering 300 tokens
+    // of tools was estimated up to 22% over after one report (bench/tokens.mjs). Once the
+    // factor has grown from requests too, it is taken from both sums. And the reply's content
+    // is sent back in the next request: estimate_messages counts it as reported (times nothing:
+    // it is the provider's own count), and only the rest is estimated.
+    void calibrate_reply(std::string_view model, const Message& reply, const nlohmann::json& usage);
+    static constexpr std::int64_t min_reply_tokens = 16;
 
     // The current correction factor for `model` (1.0 when never calibrated).
     double factor(std::string_view model) const;
@@ -186,7 +206,15 @@ private:
         std::int64_t anchor_reported = 0;     // and its count; 0: no anchor
         bool from_growth = false;             // the sums are of what requests added to their anchors
         bool beside_messages = false;         // a count held more than a tokenizer explains
+        double reply_estimated = 0;           // decayed sums over replies (calibrate_reply)
+        double reply_reported = 0;
+        std::uint64_t reply_print = 0;        // the last reply taught, as it is sent back,
+        std::int64_t reply_counted = 0;       // and its content's count; 0: none
     };
+    // Adds to `estimated` the uncalibrated estimate of messages[from...] except the content of
+    // `calibration`'s last reply, whose count is known: returned.
+    std::int64_t sum_messages(const std::vector<Message>& messages, std::size_t from, const Calibration& calibration,
+                              std::int64_t& estimated) const;
     // Adds a report to `model`'s sums (first emptying them when `restart`); false, changing
     // nothing, for a report calibrate() ignores.
     bool add_report(std::string_view model, std::int64_t estimated, std::int64_t reported_prompt_tokens, bool restart = false);

@@ -450,6 +450,26 @@ TEST_CASE("conversation: reported usage calibrates the estimate for the model")
     CHECK(d.conversation.estimator().factor("test-model") > 1.0);
 }
 
+TEST_CASE("conversation: a reply's completion_tokens calibrate the factor, and its count is used when it is sent back")
+{
+    Driver d;
+    d.user("Hello there, how are you today?");
+    const std::string answer = "I am well, thank you for asking. Today I can help you plan a trip, write some code, "
+                               "or explain how the relay in front of this widget keeps the key off the page.";
+    const std::int64_t text = confab::TokenEstimator::estimate_text(answer);
+    // Tool definitions make the prompt count four times the estimate; the reply's count is its text's, times 1.5.
+    const auto before = d.conversation.preview("").estimated_input_tokens;
+    const std::int64_t completion = std::llround(1.5 * double(text));
+    d.reply(text_stream(answer, {{"prompt_tokens", before * 4}, {"completion_tokens", completion}}));
+    CHECK(d.conversation.estimator().factor("test-model") == doctest::Approx(double(completion) / double(text)));
+    // The next request holds the anchor (counted), the reply (counted) and the new question (estimated).
+    d.user("Thanks!");
+    const auto next = d.conversation.preview("").estimated_input_tokens;
+    CAPTURE(text);
+    CHECK(next > before * 4 + completion);
+    CHECK(next < before * 4 + completion + 24);
+}
+
 TEST_CASE("conversation: a conversation given an earlier one's estimator starts calibrated")
 {
     Driver d;

@@ -424,6 +424,74 @@ TEST_CASE("token_estimator: one report counted two to four times the estimate te
     CHECK(other.overhead("m") == 0);
 }
 
+TEST_CASE("token_estimator: a reply's reported count teaches the factor that a request with tools cannot")
+{
+    // A provider whose tokenizer counts 1.3 times o200k_base, with the cookbook's template and
+    // 200 tokens of tool definitions in every request; a reply's completion_tokens is its content's.
+    const auto content = [](const Counted& c) { return std::llround(1.3 * double(c.exact)); };
+    const auto provider = [&](const std::vector<Counted>& sent) {
+        std::int64_t tokens = 200 + 3;
+        for (const Counted& c : sent) tokens += 4 + content(c);
+        return tokens;
+    };
+    const auto usage = [](std::int64_t completion) { return nlohmann::json{{"completion_tokens", completion}}; };
+
+    TokenEstimator estimator;
+    std::vector<Message> messages = {text_message(Role::system, system_prompt.text), text_message(Role::user, counted[0].text)};
+    std::vector<Counted> sent = {system_prompt, counted[0]};
+    estimator.calibrate("m", estimator.sent(messages), provider(sent));
+    CHECK(estimator.factor("m") == 1.0);  // the tools outweigh the messages: no factor from that
+    const Message reply = text_message(Role::assistant, counted[1].text);
+    estimator.calibrate_reply("m", reply, usage(content(counted[1])));
+    CHECK(estimator.factor("m") == doctest::Approx(double(content(counted[1])) / double(TokenEstimator::estimate_text(counted[1].text))));
+
+    // The next request: the reported one, the reply as counted, a new question.
+    messages.push_back(reply);
+    messages.push_back(text_message(Role::user, counted[2].text));
+    sent.push_back(counted[1]);
+    sent.push_back(counted[2]);
+    const std::int64_t estimate = estimator.estimate_messages(messages, "m");
+    CAPTURE(estimate);
+    CAPTURE(provider(sent));
+    CHECK(std::abs(relative_error(estimate, provider(sent))) < 0.03);
+    // The reply's content is the provider's count; only its template share and the question are estimated.
+    const std::int64_t rest = 2 * (TokenEstimator::tokens_per_message + TokenEstimator::tokens_per_role) +
+                              TokenEstimator::estimate_text(counted[2].text);
+    CHECK(estimate == provider({system_prompt, counted[0]}) + content(counted[1]) +
+                          std::int64_t(std::ceil(double(rest) * estimator.factor("m"))));
+    // A request without the anchor still counts the tools: its overhead, with the factor learnt.
+    const std::vector<Message> trimmed(messages.end() - 2, messages.end());
+    CHECK(estimator.overhead("m") > 150);
+    CHECK(std::abs(relative_error(estimator.estimate_messages(trimmed, "m"), provider({counted[1], counted[2]}))) < 0.05);
+
+    // What teaches nothing: a reply with tool calls, a short one, a count no tokenizer explains.
+    const double factor = estimator.factor("m");
+    Message with_call = reply;
+    confab::ToolCall call;
+    call.id = "call_1";
+    call.name = "lookup";
+    with_call.tool_calls.push_back(call);
+    estimator.calibrate_reply("m", with_call, usage(3 * content(counted[1])));
+    estimator.calibrate_reply("m", text_message(Role::assistant, "Fine, thanks."), usage(40));
+    estimator.calibrate_reply("m", reply, usage(5 * content(counted[1])));
+    estimator.calibrate_reply("m", reply, nlohmann::json{{"prompt_tokens", 10}});
+    estimator.calibrate_reply("", reply, usage(content(counted[1])));
+    CHECK(estimator.factor("m") == doctest::Approx(factor));
+    CHECK(estimator.factor("") == 1.0);
+
+    // Reasoning the provider counts apart is taken off; shown reasoning without that count is estimated with the reply.
+    TokenEstimator reasoning;
+    Message thought = reply;
+    thought.reasoning = counted[3].text;
+    reasoning.calibrate_reply("r", thought, {{"completion_tokens", 900 + content(counted[1])},
+                                             {"completion_tokens_details", {{"reasoning_tokens", 900}}}});
+    CHECK(reasoning.factor("r") == doctest::Approx(factor));
+    reasoning.calibrate_reply("s", thought, usage(content(counted[1]) + content(counted[3])));
+    CHECK(reasoning.factor("s") == doctest::Approx(double(content(counted[1]) + content(counted[3])) /
+                                                   double(TokenEstimator::estimate_text(counted[1].text) +
+                                                          TokenEstimator::estimate_text(counted[3].text))));
+}
+
 TEST_CASE("token_estimator: what a message costs is kept, and a changed message is counted again")
 {
     // One estimator asked many times gives what a fresh one gives, for every message and every

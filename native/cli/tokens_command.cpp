@@ -4,7 +4,8 @@
 // format's overhead. `--lines` reads one JSON value per line and answers one line each, so a
 // benchmark can ask about thousands of samples in one process. With `--messages --lines`, a
 // line may also be a request and what the provider counted for it ({"messages": [...],
-// "prompt_tokens": N}): each estimate is then calibrated by the reports of the lines before
+// "prompt_tokens": N}), with the reply it got and the provider's count of that ("reply": {...},
+// "completion_tokens": N): each estimate is then calibrated by the reports of the lines before
 // it, as the engine calibrates from a response's usage, which is how bench/tokens.mjs
 // measures calibration.
 #include <algorithm>
@@ -31,7 +32,8 @@ constexpr const char* tokens_usage =
     "              array of messages), one JSON object per output line; with --messages a line\n"
     "              may be {\"messages\": [...], \"prompt_tokens\": N}: what a provider counted\n"
     "              for that request, which calibrates the estimates of the lines after it\n"
-    "              (their results add \"uncalibrated\": N)\n"
+    "              (their results add \"uncalibrated\": N); and with \"reply\": {...},\n"
+    "              \"completion_tokens\": N, the reply it got and the provider's count of it\n"
     "  --profile   for plain text, add \"profile\": {...}: what the estimate counted in it, the\n"
     "              pieces of each class that it prices (bench/fit-tokens.mjs refits the rates)\n";
 
@@ -80,8 +82,8 @@ std::string text_result(std::string_view text, bool with_profile)
 constexpr std::string_view reports_model = "reported";
 
 // The estimate of a JSON array of wire-shaped messages, or of {"messages": [...],
-// "prompt_tokens": N}, which then calibrates `estimator` once estimated; empty, with `error`
-// set, when the value is neither.
+// "prompt_tokens": N[, "reply": {...}, "completion_tokens": N]}, which then calibrates
+// `estimator` once estimated; empty, with `error` set, when the value is neither.
 std::string messages_result(const nlohmann::json& input, TokenEstimator& estimator, std::string& error)
 {
     const nlohmann::json* reported = nullptr;
@@ -120,6 +122,20 @@ std::string messages_result(const nlohmann::json& input, TokenEstimator& estimat
         const TokenEstimator::SentRequest sent = estimator.sent(messages);
         result += ", \"uncalibrated\": " + std::to_string(sent.estimated);
         estimator.calibrate(reports_model, sent, reported->get<std::int64_t>());
+        const auto reply = input.find("reply");
+        const auto completion = input.find("completion_tokens");
+        if (reply != input.end() || completion != input.end()) {
+            Message answer;
+            if (completion == input.end() || !completion->is_number_integer() || reply == input.end()) {
+                error = "\"reply\" and \"completion_tokens\" (an integer) go together";
+                return {};
+            }
+            if (auto problem = message_from_json(*reply, "reply", answer)) {
+                error = problem->text();
+                return {};
+            }
+            estimator.calibrate_reply(reports_model, answer, {{"completion_tokens", *completion}});
+        }
     }
     return result + "}";
 }

@@ -115,6 +115,26 @@ test('tokens: --messages --lines with reported counts calibrates the lines after
   assert.match(bad.stderr, /line 1: expected \{"messages": \[\.\.\.\], "prompt_tokens": N\}/);
 });
 
+test('tokens: --messages --lines with a reply and its completion_tokens: the reply teaches the factor and is counted as reported', () => {
+  const request = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'How far is the moon from the earth?' }];
+  const reply = { role: 'assistant', content: 'About 384,400 km on average: it varies from about 363,000 km at perigee to 405,000 km at apogee, so light takes a little over a second to cross it.' };
+  const text = json(tokens(['-'], reply.content)).tokens;
+  const grown = [...request, reply, { role: 'user', content: 'And the sun?' }];
+  const lines = [
+    // 300 tokens of tools beside a short request: no factor from that; the reply's count is 1.5 times our estimate.
+    { messages: request, prompt_tokens: 300, reply, completion_tokens: Math.round(1.5 * text) },
+    grown,
+  ].map((l) => JSON.stringify(l)).join('\n');
+  const outs = tokens(['--messages', '--lines', '-'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const rest = json(tokens(['--messages', '-'], JSON.stringify(grown))).tokens - json(tokens(['--messages', '-'], JSON.stringify(request))).tokens - text;
+  assert.equal(outs[1].tokens, 300 + Math.round(1.5 * text) + Math.ceil(rest * (Math.round(1.5 * text) / text)));
+  for (const wrong of [{ reply }, { completion_tokens: 10 }, { reply, completion_tokens: 'ten' }]) {
+    const bad = tokens(['--messages', '--lines', '-'], JSON.stringify({ messages: request, prompt_tokens: 300, ...wrong }));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /line 1: "reply" and "completion_tokens" \(an integer\) go together/);
+  }
+});
+
 test('tokens: --profile adds what the estimate counted, and is for plain text only', () => {
   const out = json(tokens(['--profile', '-'], 'Déjà vu: 程序员 🎉 ┌'));
   assert.deepEqual(Object.keys(out), ['tokens', 'chars', 'bytes', 'profile']);
