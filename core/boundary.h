@@ -83,6 +83,14 @@ struct RunTool {               // run a host tool with validated arguments
 struct SaveSession {           // persist these bytes under this key (atomically)
     std::string key;
     std::string bytes;
+    // What a list of sessions shows of them (the session's id, title and times; the count is
+    // message_ids.size()), and the ids of the messages they hold (what a later merge is told
+    // this copy held: core/session_merge.h), so that a driver need not parse the bytes for either.
+    std::string id;
+    std::string title;
+    std::int64_t created_ms = 0;
+    std::int64_t updated_ms = 0;
+    std::vector<std::string> message_ids;
 };
 struct ShowMessage {           // message `index` of the session appeared or changed
     std::size_t index = 0;

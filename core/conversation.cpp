@@ -667,7 +667,11 @@ void Conversation::save(std::int64_t now, Out& out)
 {
     session_.updated_ms = now;
     last_save_ms_ = now;
-    out(SaveSession{config_.session_key, save_session(session_)});
+    SaveSession effect{config_.session_key, save_session(session_), session_.id, session_.title,
+                       session_.created_ms, session_.updated_ms, {}};
+    effect.message_ids.reserve(session_.messages.size());
+    for (const Message& message : session_.messages) effect.message_ids.push_back(message.id);
+    out(std::move(effect));
 }
 
 Message& Conversation::add_message(Message message, std::int64_t now, Out& out)

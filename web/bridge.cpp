@@ -34,6 +34,19 @@ using namespace confab;
 
 std::string reply_;  // what the last call returned
 
+// The large texts of the last call's effects (a session file, a request body), handed over
+// beside the JSON rather than inside it: escaped into it, a 6 MB session was escaped again,
+// copied out as text a character at a time and parsed again by the page, at every save.
+// An effect names its text by index ("blob"); JavaScript copies the bytes out with
+// confab_blob / confab_blob_size before it calls again.
+std::vector<std::string> blobs_;
+
+json blob(std::string bytes)
+{
+    blobs_.push_back(std::move(bytes));
+    return blobs_.size() - 1;
+}
+
 const char* give(const json& value)
 {
     reply_ = dump_safely(value);
@@ -54,16 +67,17 @@ json cost_json(const Cost& cost)
     return {{"per_token", cost.per_token}, {"per_request", cost.per_request}, {"charged", cost.charged}};
 }
 
-json effect_json(const Effect& effect)
+// An effect as JSON; its large texts move to blobs_.
+json effect_json(Effect& effect)
 {
     return std::visit(
-        [](const auto& e) -> json {
+        [](auto& e) -> json {
             using E = std::decay_t<decltype(e)>;
             if constexpr (std::is_same_v<E, StartRequest>) {
                 json headers = json::array();
                 for (const auto& [name, value] : e.headers) headers.push_back({name, value});
                 return {{"type", "start_request"}, {"id", e.id}, {"url", e.url}, {"headers", headers},
-                        {"body", e.body}, {"summary", e.summary}};
+                        {"body_blob", blob(std::move(e.body))}, {"summary", e.summary}};
             } else if constexpr (std::is_same_v<E, CancelRequest>) {
                 return {{"type", "cancel_request"}, {"id", e.id}};
             } else if constexpr (std::is_same_v<E, StartTimer>) {
@@ -73,7 +87,10 @@ json effect_json(const Effect& effect)
             } else if constexpr (std::is_same_v<E, RunTool>) {
                 return {{"type", "run_tool"}, {"call_id", e.call_id}, {"name", e.name}, {"arguments", e.arguments}};
             } else if constexpr (std::is_same_v<E, SaveSession>) {
-                return {{"type", "save_session"}, {"key", e.key}, {"bytes", e.bytes}};
+                return {{"type", "save_session"}, {"key", e.key}, {"blob", blob(std::move(e.bytes))},
+                        {"summary", {{"id", e.id}, {"title", e.title}, {"created_ms", e.created_ms},
+                                     {"updated_ms", e.updated_ms}, {"count", e.message_ids.size()}}},
+                        {"ids", e.message_ids}};
             } else if constexpr (std::is_same_v<E, ShowMessage>) {
                 return {{"type", "show_message"}, {"index", e.index}, {"message", message_to_json(e.message)}};
             } else if constexpr (std::is_same_v<E, ShowDelta>) {
@@ -95,10 +112,11 @@ json effect_json(const Effect& effect)
         effect);
 }
 
-const char* give_effects(const std::vector<Effect>& effects)
+const char* give_effects(std::vector<Effect> effects)
 {
+    blobs_.clear();
     json out = json::array();
-    for (const auto& effect : effects) {
+    for (auto& effect : effects) {
         out.push_back(effect_json(effect));
         // The session's running total rides on the turn's end, for the footer under the reply.
         if (std::holds_alternative<TurnFinished>(effect) && open_.conversation)
@@ -329,6 +347,16 @@ EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request)
         reopen(std::move(session), ignored);
     }
     return give({{"ok", true}, {"bytes", bytes}});
+}
+
+// The last call's large texts (see blobs_): where text `index` begins, and its length in bytes.
+EMSCRIPTEN_KEEPALIVE const char* confab_blob(int index)
+{
+    return index >= 0 && std::size_t(index) < blobs_.size() ? blobs_[std::size_t(index)].data() : nullptr;
+}
+EMSCRIPTEN_KEEPALIVE int confab_blob_size(int index)
+{
+    return index >= 0 && std::size_t(index) < blobs_.size() ? int(blobs_[std::size_t(index)].size()) : 0;
 }
 
 } // extern "C"

@@ -5,7 +5,8 @@
 // file only copies strings and bytes in and out of the module's memory.
 
 /**
- * @typedef {Record<string, any>} Effect  {type: 'start_request', id, url, headers, body}, ...
+ * @typedef {Record<string, any>} Effect  {type: 'start_request', id, url, headers, body: Uint8Array},
+ *   {type: 'save_session', key, bytes: string, raw: Uint8Array (the same bytes), summary: Summary, ids: string[]}, ...
  * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Summary
  * @typedef {{ ok: boolean, session?: Record<string, any>, summary?: Summary, error?: string, problems?: string[], bytes?: string }} Result
  */
@@ -35,6 +36,8 @@ export async function load(/** @type {URL} */ base) {
   return new Core(module);
 }
 
+const utf8 = new TextDecoder();
+
 export class Core {
   #m;
   constructor(/** @type {any} */ module) {
@@ -56,7 +59,7 @@ export class Core {
    * @returns {Effect[]}
    */
   handle(/** @type {Record<string, any>} */ input) {
-    return this.#call('_confab_handle', JSON.stringify(input), Date.now());
+    return this.#effects(this.#call('_confab_handle', JSON.stringify(input), Date.now()));
   }
 
   /**
@@ -68,10 +71,33 @@ export class Core {
     const at = m._malloc(bytes.length || 1);
     m.HEAPU8.set(bytes, at);
     try {
-      return JSON.parse(m.UTF8ToString(m._confab_body(request, at, bytes.length, Date.now())));
+      return this.#effects(JSON.parse(m.UTF8ToString(m._confab_body(request, at, bytes.length, Date.now()))));
     } finally {
       m._free(at);
     }
+  }
+
+  /**
+   * Takes the large texts that came beside the effects (web/bridge.cpp's blobs): a request's
+   * body as bytes, for fetch; a session file as bytes, for the file system, and as text. Copied
+   * out as bytes and decoded by the browser: Emscripten's UTF8ToString looks for the end one
+   * byte at a time in JavaScript.
+   * @returns {Effect[]}
+   */
+  #effects(/** @type {Effect[]} */ effects) {
+    const m = this.#m;
+    const bytes = (/** @type {number} */ index) => {
+      const at = m._confab_blob(index);
+      return m.HEAPU8.slice(at, at + m._confab_blob_size(index));
+    };
+    for (const effect of effects) {
+      if (effect.body_blob !== undefined) effect.body = bytes(effect.body_blob);
+      if (effect.blob !== undefined) {
+        effect.raw = bytes(effect.blob);
+        effect.bytes = utf8.decode(effect.raw);
+      }
+    }
+    return effects;
   }
 
   /** @returns {{session: Record<string, any>, busy: boolean}} the open session as stored */

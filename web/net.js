@@ -40,7 +40,7 @@ export class Net {
 
   /**
    * Sends a POST with a JSON body; `headers` are [name, value] pairs.
-   * @param {number} id @param {string} url @param {Array<[string, string]>} headers @param {string} body
+   * @param {number} id @param {string} url @param {Array<[string, string]>} headers @param {Uint8Array | string} body
    */
   async start(id, url, headers, body) {
     const abort = new AbortController();

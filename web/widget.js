@@ -283,7 +283,7 @@ class Widget {
         case 'run_tool': this.#runTool(effect); break;
         case 'save_session':
           this.#lastBytes = effect.bytes;
-          this.#store.save(effect.key, effect.bytes);
+          this.#store.save(effect.key, effect.bytes, { raw: effect.raw, summary: effect.summary, ids: effect.ids });
           break;
         case 'show_message': this.#showMessage(effect.index, effect.message); break;
         case 'show_delta':

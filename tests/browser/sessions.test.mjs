@@ -152,7 +152,7 @@ test('sessions: new chat, switch, rename, delete with undo', async () => {
   await context.close();
 });
 
-test('sessions: a stored session is read again only when it changed: by the list when its bytes did, by a flush when another tab wrote it', async () => {
+test('sessions: a stored session is read again only when it changed: by the list when its bytes did (not for the core\'s own saves, which say what the list shows), by a flush when another tab wrote it', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(site.pages.url + '/host.html');
@@ -190,10 +190,17 @@ test('sessions: a stored session is read again only when it changed: by the list
   const open = list.find((s) => s.title === 'the open one').id;
   await chat(page, 'and one more turn');
   const after = await page.evaluate(() => window.Confab.widget.sessions());
+  // The core's saves of the open session came with what the list shows of them: nothing read.
   assert.equal(after.find((s) => s.id === open).count, 4);
+  assert.ok(after.find((s) => s.id === open).updated_ms > list.find((s) => s.id === open).updated_ms);
+  assert.deepEqual(await page.evaluate(() => window.checked), []);
+  // A file written otherwise (a rename, through the core's rewrite) is read again by the next list, alone.
+  await page.evaluate(() => window.Confab.widget.renameSession('stored3', 'renamed'));
+  const renamed = await page.evaluate(() => window.Confab.widget.sessions());
+  assert.equal(renamed.find((s) => s.id === 'stored3').title, 'renamed');
+  assert.equal(renamed.find((s) => s.id === open).count, 4);
   const checked = await page.evaluate(() => window.checked);
-  assert.ok(checked.length > 0);
-  assert.deepEqual([...new Set(checked)], [open]);
+  assert.deepEqual([...new Set(checked)], ['stored3']);
   // This tab's saves were flushed (after the first turn and at the end of this one), and what
   // each pull found was what this tab had pushed: nothing to merge.
   assert.equal(await page.evaluate(() => window.merges), 0);
