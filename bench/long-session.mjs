@@ -1,4 +1,4 @@
-// A long conversation in the widget: what one turn costs the page's main thread when the open
+// A long conversation in the widget: what a turn costs the page's main thread when the open
 // session holds 20, 200 or 600 messages of markdown (about 60 KB, 600 KB and 1.8 MB stored),
 // beside the same turn in a new, empty session, in the same browser run. Every message a
 // session holds is stored, listed, estimated for the next request and sent (no context window
@@ -7,10 +7,10 @@
 //
 //   node bench/long-session.mjs [--sizes 20,200,600]
 //
-// For each session: the long tasks (over 50 ms, from Chromium's longtask entries) between
-// sending a message and 1.5 s after its turn ended, their sum, and the time from send to the
-// end of the turn. Needs the Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST),
-// as the browser tests do.
+// For each session, two turns: the first after opening it, and the next. For each: the long
+// tasks (over 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s
+// after its turn ended, their sum, and the time from send to the end of the turn. Needs the
+// Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
@@ -43,18 +43,21 @@ try {
       new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
         .observe({ type: 'longtask' });
     });
-    const ended = page.evaluate(() => new Promise((resolve) => {
-      const t0 = performance.now();
-      const off = window.Confab.widget.on('turn_end', (turn) => {
-        off();
-        const ms = performance.now() - t0;
-        setTimeout(() => resolve({ ms, status: turn.status }), 1500);
-      });
-    }));
-    await sendMessage(page, 'How does the relay work?');
-    const turn = await ended;
-    const long = await page.evaluate(() => window.longTasks);
-    rows.push({ count, kb: bytes.length / 1024, turn, long });
+    for (const [n, question] of ['How does the relay work?', 'And the widget?'].entries()) {
+      await page.evaluate(() => { window.longTasks = []; });
+      const ended = page.evaluate(() => new Promise((resolve) => {
+        const t0 = performance.now();
+        const off = window.Confab.widget.on('turn_end', (turn) => {
+          off();
+          const ms = performance.now() - t0;
+          setTimeout(() => resolve({ ms, status: turn.status }), 1500);
+        });
+      }));
+      await sendMessage(page, question);
+      const turn = await ended;
+      const long = await page.evaluate(() => window.longTasks);
+      rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, turn, long });
+    }
     await page.context().close();
   }
 } finally {
@@ -62,14 +65,16 @@ try {
   await stopAll();
 }
 
-console.log('one demo turn in a session of N stored messages (headless Chromium; long tasks are those over 50 ms)\n');
-console.log('messages   stored KB   turn ms   long tasks (ms)                       sum ms');
+console.log('two demo turns in a session of N stored messages (headless Chromium; long tasks are those over 50 ms)\n');
+console.log('messages   stored KB   turn   turn ms   long tasks (ms)                       sum ms');
 for (const r of rows) {
   const sum = r.long.reduce((a, b) => a + b, 0);
-  console.log(`${String(r.count).padStart(8)} ${r.kb.toFixed(0).padStart(11)} ${r.turn.ms.toFixed(0).padStart(9)}   ` +
+  console.log(`${String(r.count).padStart(8)} ${r.kb.toFixed(0).padStart(11)} ${String(r.turnNumber).padStart(6)} ${r.turn.ms.toFixed(0).padStart(9)}   ` +
     `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)}` +
     (r.turn.status === 'done' ? '' : `   (status ${r.turn.status})`));
 }
-const base = rows[0].long.reduce((a, b) => a + b, 0);
-for (const r of rows.slice(1))
-  console.log(`${r.count} messages: ${(r.long.reduce((a, b) => a + b, 0) - base).toFixed(0)} ms of long tasks more than a new session's`);
+const sum = (r) => r.long.reduce((a, b) => a + b, 0);
+for (const r of rows.filter((r) => r.count > 0)) {
+  const base = rows.find((b) => b.count === 0 && b.turnNumber === r.turnNumber);
+  console.log(`${r.count} messages, turn ${r.turnNumber}: ${(sum(r) - sum(base)).toFixed(0)} ms of long tasks more than a new session's`);
+}

@@ -172,7 +172,7 @@ void Conversation::send_reply_request(Out& out)
     stream_ = OpenAiStream();
     reply_index_.reset();
     request_sent_ = estimator_.sent(messages_to_send(session_, next.plan));
-    out(StartRequest{request_, session_.settings.endpoint, config_.headers, dump_safely(next.body), false});
+    out(StartRequest{request_, session_.settings.endpoint, config_.headers, request_writer_.write(next.body), false});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
 }
 
@@ -667,7 +667,7 @@ void Conversation::save(std::int64_t now, Out& out)
 {
     session_.updated_ms = now;
     last_save_ms_ = now;
-    SaveSession effect{config_.session_key, save_session(session_), session_.id, session_.title,
+    SaveSession effect{config_.session_key, writer_.write(session_), session_.id, session_.title,
                        session_.created_ms, session_.updated_ms, {}};
     effect.message_ids.reserve(session_.messages.size());
     for (const Message& message : session_.messages) effect.message_ids.push_back(message.id);

@@ -138,6 +138,8 @@ private:
     Session session_;
     ToolRegistry tools_;
     TokenEstimator estimator_;
+    SessionWriter writer_;          // the session file of every save, unchanged messages kept written
+    RequestWriter request_writer_;  // and the body of every reply request
     Jitter jitter_;
 
     Phase phase_ = Phase::idle;

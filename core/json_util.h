@@ -103,4 +103,38 @@ inline std::string dump_safely(const nlohmann::json& value, int indent = -1)
     return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// What dump_safely(object) writes for a JSON object, its members in key order as
+// `"key":value` separated by commas, except that the value of member `key` is written by
+// `put(out)` where key order places it, whether `object` holds that member or not: for writers
+// that keep the text of a large member's parts from one write to the next.
+template <typename Put>
+std::string dump_object_with(const nlohmann::json& object, std::string_view key, std::size_t reserve, Put put)
+{
+    std::string out;
+    out.reserve(reserve);
+    out += '{';
+    const auto member = [&out](std::string_view name) {
+        if (out.size() > 1) out += ',';
+        out += dump_safely(nlohmann::json(name));
+        out += ':';
+    };
+    bool placed = false;
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        if (!placed && it.key() >= key) {
+            member(key);
+            put(out);
+            placed = true;
+            if (it.key() == key) continue;
+        }
+        member(it.key());
+        out += dump_safely(it.value());
+    }
+    if (!placed) {
+        member(key);
+        put(out);
+    }
+    out += '}';
+    return out;
+}
+
 } // namespace confab

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "core/json_util.h"
+
 namespace confab {
 
 bool is_valid_name(std::string_view name)
@@ -231,6 +233,30 @@ BuiltRequest build_request(const ChatRequest& request)
     // RFC 7396 §2: members of the patch replace or merge into the target; null removes.
     if (request.extra_body.is_object()) body.merge_patch(request.extra_body);
     return {std::move(body), std::nullopt};
+}
+
+std::string RequestWriter::write(const nlohmann::json& body)
+{
+    const nlohmann::json* messages = body.is_object() ? find_member(body, "messages") : nullptr;
+    if (messages == nullptr || !messages->is_array()) return dump_safely(body);
+    written_.resize(messages->size());
+    std::size_t size = 4096;
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+        Written& written = written_[i];
+        if (written.text.empty() || written.value != (*messages)[i]) {
+            written.value = (*messages)[i];
+            written.text = dump_safely(written.value);
+        }
+        size += written.text.size() + 1;
+    }
+    return dump_object_with(body, "messages", size, [&](std::string& out) {
+        out += '[';
+        for (std::size_t i = 0; i < messages->size(); ++i) {
+            if (i > 0) out += ',';
+            out += written_[i].text;
+        }
+        out += ']';
+    });
 }
 
 } // namespace confab

@@ -79,6 +79,23 @@ struct BuiltRequest {
 // dump_safely (json_util.h), since message text may hold invalid UTF-8.
 BuiltRequest build_request(const ChatRequest& request);
 
+// Writes request bodies as dump_safely does, byte for byte, keeping the text of each element
+// of `messages` from the last body: every request of a conversation sends all its messages
+// again, escaped anew each time (see SessionWriter, session.h, for what that cost). An
+// element is written again when it differs from the one last written at its position
+// (compared whole). Keeps a copy of the elements it wrote, and their text.
+class RequestWriter {
+public:
+    std::string write(const nlohmann::json& body);
+
+private:
+    struct Written {
+        nlohmann::json value;
+        std::string text;
+    };
+    std::vector<Written> written_;
+};
+
 // One message exactly as it goes on the wire. The token estimator counts this, so what it
 // counts is what is sent:
 //   system, user  {"role", "content", "name" when not empty}

@@ -414,7 +414,10 @@ std::optional<SessionError> message_from_json(const json& value, std::string_vie
     return std::nullopt;
 }
 
-std::string save_session(const Session& session)
+namespace {
+
+// The file's members but `messages`.
+json session_head(const Session& session)
 {
     json out = unknown_members(session.extra, session_keys);
     out["format"] = std::string(session_format);
@@ -425,15 +428,45 @@ std::string save_session(const Session& session)
     if (session.updated_ms != 0) out["updated_ms"] = session.updated_ms;
     if (json settings = settings_to_json(session.settings); !settings.empty())
         out["settings"] = std::move(settings);
-    json messages = json::array();
-    for (const Message& message : session.messages) messages.push_back(message_to_json(message));
-    out["messages"] = std::move(messages);
     if (!session.summaries.empty()) {
         json summaries = json::array();
         for (const Summary& summary : session.summaries) summaries.push_back(summary_to_json(summary));
         out["summaries"] = std::move(summaries);
     }
+    return out;
+}
+
+} // namespace
+
+std::string save_session(const Session& session)
+{
+    json out = session_head(session);
+    json messages = json::array();
+    for (const Message& message : session.messages) messages.push_back(message_to_json(message));
+    out["messages"] = std::move(messages);
     return dump_safely(out);
+}
+
+std::string SessionWriter::write(const Session& session)
+{
+    written_.resize(session.messages.size());
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < session.messages.size(); ++i) {
+        Written& written = written_[i];
+        if (written.text.empty() || !(written.message == session.messages[i])) {
+            written.message = session.messages[i];
+            written.text = dump_safely(message_to_json(written.message));
+        }
+        size += written.text.size() + 1;
+    }
+    return dump_object_with(session_head(session), "messages", size + 4096, [&](std::string& out) {
+        out += '[';
+        for (std::size_t i = 0; i < session.messages.size(); ++i) {
+            if (i > 0) out += ',';
+            out += written_[i].text;
+        }
+        out += ']';
+    });
 }
 
 SessionLoad load_session(std::string_view bytes)

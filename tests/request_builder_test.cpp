@@ -416,3 +416,37 @@ TEST_CASE("request_builder: every tool call needs its result before the conversa
     request.messages.push_back(tool_result("call_2", "25C"));
     CHECK_FALSE(confab::build_request(request).error);
 }
+
+TEST_CASE("request_builder: RequestWriter writes what dump_safely writes, byte for byte, as the conversation changes")
+{
+    confab::RequestWriter writer;
+    confab::ChatRequest request;
+    request.model = "gpt-test";
+    request.stream = true;
+    request.include_usage = true;
+    request.max_tokens = 100;  // "max_tokens" sorts before "messages", "model" after
+    request.messages = {text_message(confab::Role::system, "Be brief."), text_message(confab::Role::user, "Hi \xff there")};
+    const auto same = [&](const char* step) {
+        CAPTURE(step);
+        const auto built = confab::build_request(request);
+        REQUIRE_FALSE(built.error);
+        CHECK(writer.write(built.body) == confab::dump_safely(built.body));
+    };
+    same("first");
+    same("unchanged");
+    request.messages.push_back(text_message(confab::Role::assistant, "Hello! How can I help?"));
+    request.messages.push_back(text_message(confab::Role::user, "Tell me more."));
+    same("grown");
+    request.messages.erase(request.messages.begin() + 1);  // trimmed: every later element moves
+    same("trimmed");
+    request.messages[1].content = std::string("Edited");
+    same("edited");
+    request.extra_body = json{{"aaa", 1}, {"zzz", {{"k", "v"}}}};
+    same("members on both sides");
+    request.messages.clear();
+    request.messages.push_back(text_message(confab::Role::user, "Only this."));
+    same("shorter");
+    CHECK(writer.write(json::array({1, 2})) == "[1,2]");
+    CHECK(writer.write(json{{"messages", "not an array"}}) == R"({"messages":"not an array"})");
+}
+

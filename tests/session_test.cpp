@@ -257,6 +257,51 @@ TEST_CASE("session: a session with every field round-trips exactly")
     CHECK(saved.find("\"c2ln\"") != std::string::npos);
 }
 
+TEST_CASE("session: SessionWriter writes what save_session writes, byte for byte, as the session changes")
+{
+    confab::SessionWriter writer;
+    Session session = rich_session();
+    // Unknown members on both sides of "messages" in key order, as another version may write.
+    session.extra = json{{"aardvark", {1, 2}}, {"zebra", "last"}, {"messages", "never written"}};
+    const auto same = [&](const char* step) {
+        CAPTURE(step);
+        CHECK(writer.write(session) == save_session(session));
+    };
+    same("first write");
+    same("unchanged");
+    // A reply streaming into a new message, then finished.
+    Message reply;
+    reply.id = "m9";
+    reply.role = Role::assistant;
+    reply.content = std::string("Partial");
+    reply.incomplete = true;
+    reply.incomplete_reason = "still streaming";
+    session.messages.push_back(reply);
+    same("a message added");
+    session.messages.back().content = std::string("Partial answer, grown");
+    same("the last message grown");
+    session.messages.back().incomplete = false;
+    session.messages.back().incomplete_reason.clear();
+    session.messages.back().usage = json{{"prompt_tokens", 10}, {"completion_tokens", 4}};
+    same("the last message finished");
+    // One in the middle changed in a field besides its text, one removed, one with invalid UTF-8.
+    session.messages[1].pinned = !session.messages[1].pinned;
+    same("a message pinned");
+    session.messages.erase(session.messages.begin() + 2);
+    same("a message removed");
+    session.messages[0].content = std::string("bad \xff byte");
+    same("invalid UTF-8");
+    session.title = "Renamed";
+    session.updated_ms += 1000;
+    session.summaries.clear();
+    same("head members changed");
+    session.messages.clear();
+    same("no messages");
+    session.extra = json::object();
+    session.messages.push_back(reply);
+    same("no unknown members");
+}
+
 TEST_CASE("session: a file from another writer settles after one re-save")
 {
     // Nulls, whitespace, escapes, an integer temperature, a repeated key: all read, then
