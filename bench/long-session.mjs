@@ -9,7 +9,8 @@
 //
 // For each session, two turns: the first after opening it, and the next. For each: the long
 // tasks (over 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s
-// after its turn ended, their sum, and the time from send to the end of the turn. Needs the
+// after its turn ended, their sum, and the time from send to the end of the turn. Then the
+// page is loaded again and the widget opened on the stored session: the long tasks of that. Needs the
 // Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
@@ -30,6 +31,7 @@ function session(count) {
 const site = await startSite(['--demo-pace', '5']);
 const browser = await launch();
 const rows = [];
+const opens = [];
 try {
   for (const count of sizes) {
     const page = await (await browser.newContext()).newPage();
@@ -58,6 +60,20 @@ try {
       const long = await page.evaluate(() => window.longTasks);
       rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, turn, long });
     }
+    // Opening it: the page loaded again, the session stored, the launcher clicked.
+    await page.waitForTimeout(1000);  // the last flush
+    await page.reload();
+    await page.locator('confab-chat .launcher').waitFor();
+    await page.waitForTimeout(1000);
+    await page.evaluate(() => {
+      window.longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+        .observe({ type: 'longtask' });
+    });
+    await page.locator('confab-chat .launcher').click();
+    await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
+    await page.waitForTimeout(1500);
+    opens.push({ count, long: await page.evaluate(() => window.longTasks) });
     await page.context().close();
   }
 } finally {
@@ -73,6 +89,9 @@ for (const r of rows) {
     `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)}` +
     (r.turn.status === 'done' ? '' : `   (status ${r.turn.status})`));
 }
+console.log('\nopening it (the page loaded again, the launcher clicked): long tasks');
+for (const o of opens) console.log(`${String(o.count).padStart(8)} messages   ${o.long.map((d) => d.toFixed(0)).join(', ') || '-'}`);
+console.log('');
 const sum = (r) => r.long.reduce((a, b) => a + b, 0);
 for (const r of rows.filter((r) => r.count > 0)) {
   const base = rows.find((b) => b.count === 0 && b.turnNumber === r.turnNumber);

@@ -68,6 +68,9 @@ public:
     std::vector<Effect> handle(const Input& input, std::int64_t now_ms);
 
     const Session& session() const { return session_; }
+    // The session as its file holds it (save_session's bytes), by the writer its saves use, so
+    // the first save after this writes only what changed since.
+    std::string session_file() { return writer_.write(session_); }
     ToolRegistry& tools() { return tools_; }
     const TokenEstimator& estimator() const { return estimator_; }
     bool busy() const { return phase_ != Phase::idle; }

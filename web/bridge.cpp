@@ -15,6 +15,7 @@
 // first message, and rename() sets what the visitor typed.
 #include <emscripten/emscripten.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -167,24 +168,27 @@ void reopen(Session session, json& problems)
         if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
 }
 
-json session_json(const Session& session) { return parse_json(save_session(session)); }
 
 } // namespace
 
 extern "C" {
 
-// Opens a conversation. `request`: {"bytes": the session file, or null for a new session,
-// "id", "created_ms" (for a new one), "settings": {"endpoint", "model", "system_prompt",
-// "temperature", "max_tokens", "context_window", ...} laid over the stored ones,
-// "config": see config_from, "tools": [{"name", "description", "parameters"}]}.
-// Returns {"ok": true, "session": {...}, "problems": [...]} or {"ok": false, "error": "..."}
-// (a stored file that cannot be read, in the words of core/session.h).
-EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request)
+// Opens a conversation on the session file of `length` bytes at `bytes` (length -1: a new
+// session). `request`: {"id", "created_ms" (for a new one), "settings": {"endpoint", "model",
+// "system_prompt", "temperature", "max_tokens", "context_window", ...} laid over the stored
+// ones, "config": see config_from, "tools": [{"name", "description", "parameters"}]}.
+// Returns {"ok": true, "session_blob": the session as its file holds it (a blob, see blobs_),
+// "problems": [...]} or {"ok": false, "error": "..."} (a stored file that cannot be read, in
+// the words of core/session.h). The file comes in and the session goes out as bytes beside
+// the JSON: inside it, a 6 MB session was escaped, copied a character at a time and parsed
+// twice more on the way in, and written out, parsed and written again on the way out.
+EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request, const char* bytes, int length)
 {
+    blobs_.clear();
     const json in = parse_json(request);
     Session session;
-    if (const auto bytes = get_string(in, "bytes")) {
-        auto loaded = load_session(*bytes);
+    if (bytes != nullptr && length >= 0) {
+        auto loaded = load_session(std::string_view(bytes, std::size_t(length)));
         if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
         session = std::move(*loaded.session);
     } else {
@@ -216,7 +220,7 @@ EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request)
     }
     json problems = json::array();
     reopen(std::move(session), problems);
-    return give({{"ok", true}, {"session", session_json(open_.conversation->session())}, {"problems", problems}});
+    return give({{"ok", true}, {"session_blob", blob(open_.conversation->session_file())}, {"problems", problems}});
 }
 
 // Reports one input other than body bytes: {"type": "user_sent", "text"}, "user_stopped",
@@ -284,21 +288,23 @@ EMSCRIPTEN_KEEPALIVE const char* confab_body(double request, const char* bytes, 
     return give_effects(open_.conversation->handle(body, as_ms(now_ms)));
 }
 
-// The open session as stored, with whether a turn is under way: {"session": {...}, "busy"}.
+// The open session as stored, with whether a turn is under way: {"session_blob" (see
+// confab_open), "busy"}.
 EMSCRIPTEN_KEEPALIVE const char* confab_session()
 {
+    blobs_.clear();
     if (!open_.conversation) return give(nullptr);
-    return give({{"session", session_json(open_.conversation->session())}, {"busy", open_.conversation->busy()}});
+    return give({{"session_blob", blob(open_.conversation->session_file())}, {"busy", open_.conversation->busy()}});
 }
 
-// Reads a session file without opening it (the session list, an import): what a list shows
-// of it, {"ok": true, "summary": {"id", "title", "created_ms", "updated_ms", "count"}}, or
-// {"ok": false, "error": "messages[3].role: unknown role \"robot\""}. Not the whole session:
-// the list reads every changed file, and writing a long session out again as JSON for the page
-// to parse cost more than loading it.
-EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes)
+// Reads a session file of `length` bytes at `bytes` without opening it (the session list, an
+// import): what a list shows of it, {"ok": true, "summary": {"id", "title", "created_ms",
+// "updated_ms", "count"}}, or {"ok": false, "error": "messages[3].role: unknown role
+// \"robot\""}. Not the whole session: the list reads every changed file, and writing a long
+// session out again as JSON for the page to parse cost more than loading it.
+EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes, int length)
 {
-    auto loaded = load_session(bytes);
+    auto loaded = load_session(std::string_view(bytes, std::size_t(std::max(length, 0))));
     if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
     const Session& session = *loaded.session;
     return give({{"ok", true},

@@ -37,6 +37,7 @@ export async function load(/** @type {URL} */ base) {
 }
 
 const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 export class Core {
   #m;
@@ -52,7 +53,10 @@ export class Core {
    * Opens a session: {bytes | null, id, created_ms, settings, config, tools}.
    * @returns {Result}
    */
-  open(/** @type {Record<string, any>} */ request) { return this.#call('_confab_open', JSON.stringify(request)); }
+  open(/** @type {Record<string, any>} */ request) {
+    const { bytes, ...rest } = request;
+    return this.#withBytes(bytes ?? null, (at, length) => this.#session(this.#call('_confab_open', JSON.stringify(rest), undefined, [at, length])));
+  }
 
   /**
    * Reports one input ({type: 'user_sent', text}, {type: 'http_head', ...}, ...).
@@ -101,10 +105,12 @@ export class Core {
   }
 
   /** @returns {{session: Record<string, any>, busy: boolean}} the open session as stored */
-  session() { return this.#call('_confab_session'); }
+  session() { return this.#session(this.#call('_confab_session')); }
 
   /** Reads a session file without opening it: its summary, or why it does not load. @returns {Result} */
-  check(/** @type {string} */ bytes) { return this.#call('_confab_check', bytes); }
+  check(/** @type {string} */ bytes) {
+    return this.#withBytes(bytes, (at, length) => JSON.parse(this.#m.UTF8ToString(this.#m._confab_check(at, length))));
+  }
 
   /**
    * This tab's copy of a session combined with the stored one, which another tab may have
@@ -119,16 +125,49 @@ export class Core {
   /** Rewrites a session file with another title or id. @returns {Result} */
   rewrite(/** @type {Record<string, any>} */ request) { return this.#call('_confab_rewrite', JSON.stringify(request)); }
 
-  #call(/** @type {string} */ name, /** @type {string=} */ text, /** @type {number=} */ now) {
+  /**
+   * Calls `name` with `text` (a C string), then `now` or `more`, and parses the JSON it returns.
+   * @param {string} name @param {string=} text @param {number=} now @param {number[]} [more]
+   */
+  #call(name, text, now, more = []) {
     const m = this.#m;
     if (text === undefined) return JSON.parse(m.UTF8ToString(m[name]()));
     const size = m.lengthBytesUTF8(text) + 1;
     const at = m._malloc(size);
     m.stringToUTF8(text, at, size);
     try {
-      return JSON.parse(m.UTF8ToString(now === undefined ? m[name](at) : m[name](at, now)));
+      return JSON.parse(m.UTF8ToString(now === undefined ? m[name](at, ...more) : m[name](at, now)));
     } finally {
       m._free(at);
     }
+  }
+
+  /**
+   * Runs `use(at, length)` with `text` as UTF-8 in the module's memory (encoded by the browser:
+   * Emscripten's stringToUTF8 goes a character at a time in JavaScript), or (0, -1) for null.
+   * @template T @param {string | null} text @param {(at: number, length: number) => T} use @returns {T}
+   */
+  #withBytes(text, use) {
+    if (text === null) return use(0, -1);
+    const m = this.#m;
+    const bytes = encoder.encode(text);
+    const at = m._malloc(bytes.length || 1);
+    m.HEAPU8.set(bytes, at);
+    try {
+      return use(at, bytes.length);
+    } finally {
+      m._free(at);
+    }
+  }
+
+  /** A result whose session came as a blob (confab_open, confab_session): parsed, as `session`. */
+  #session(/** @type {Record<string, any> | null} */ result) {
+    if (result && result.session_blob !== undefined) {
+      const m = this.#m;
+      const at = m._confab_blob(result.session_blob);
+      result.session = JSON.parse(utf8.decode(m.HEAPU8.subarray(at, at + m._confab_blob_size(result.session_blob))));
+      delete result.session_blob;
+    }
+    return result;
   }
 }

@@ -22,7 +22,10 @@
 //
 // The log follows a streaming reply only while the reader is at its bottom; a reader who
 // scrolled up stays where they are and gets a "Jump to latest" button. A long session draws
-// its newest PAGE messages, and older ones as the reader scrolls up.
+// its newest page of messages, and older pages as the reader scrolls up. A page is at most PAGE
+// messages and PAGE_CHARS characters of text (at least one message): 40 long answers took
+// 230-300 ms to draw and as long again to lay out, at open and at every page while scrolling
+// up (bench: 2,000 stored messages of 3 KB).
 
 import { render, setText } from './markdown.js';
 
@@ -43,7 +46,8 @@ import { render, setText } from './markdown.js';
  *   drawnAt: number }} Shown
  */
 
-const PAGE = 40;        // messages drawn at a time when a session opens or the reader scrolls up
+const PAGE = 40;        // messages drawn at a time when a session opens or the reader scrolls up,
+const PAGE_CHARS = 6000;  // or fewer, once their text is this long
 const AT_BOTTOM = 48;  // px: this close to the bottom counts as reading the newest message
 const STREAM_GAP = 100;  // ms: the least time between two drawings of a reply while it streams (see the top)
 
@@ -52,6 +56,20 @@ const STREAM_GAP = 100;  // ms: the least time between two drawings of a reply w
 // first Intl formatter of a page loads the locale data (45-110 ms). The View makes them when the
 // browser is idle after it opens, so that wait does not land in the task that draws a message.
 const TIME = /** @type {const} */ ({ hour: '2-digit', minute: '2-digit' });
+
+/**
+ * Where the page of messages that ends before `to` begins: at most PAGE messages, and no more
+ * once their text reaches PAGE_CHARS (one message at least).
+ */
+function pageStart(/** @type {Message[]} */ messages, /** @type {number} */ to) {
+  let from = to;
+  let chars = 0;
+  while (from > 0 && to - from < PAGE && (from === to || chars < PAGE_CHARS)) {
+    const m = messages[--from];
+    chars += (m.content?.length ?? 0) + (m.reasoning?.length ?? 0);
+  }
+  return from;
+}
 
 export class View {
   #root; #intents; #inline; #t; #lang;
@@ -186,7 +204,7 @@ export class View {
     root.append(this.panel);
   }
 
-  /** Shows a whole session (opening one, switching, after a retry): its newest PAGE messages. */
+  /** Shows a whole session (opening one, switching, after a retry): its newest page of messages. */
   reset(/** @type {Message[]} */ messages) {
     this.#shown.clear();
     this.#dirty.clear();
@@ -197,7 +215,7 @@ export class View {
     this.jump.hidden = true;
     this.#all = messages;
     for (const m of messages) if (m.role === 'tool') this.#results.set(String(m.tool_call_id ?? ''), m.content ?? '');
-    this.#older = Math.max(0, messages.length - PAGE);
+    this.#older = pageStart(messages, messages.length);
     for (let i = this.#older; i < messages.length; i++) this.message(i, messages[i]);
     if (this.#older > 0) this.#watchOlder();
     if (!messages.length) this.#empty();
@@ -224,7 +242,7 @@ export class View {
     this.#mark(index);
   }
 
-  /** A line at the top of the log that draws the previous PAGE messages when it scrolls into view. */
+  /** A line at the top of the log that draws the previous page of messages when it scrolls into view. */
   #watchOlder() {
     this.#sentinel = el('div', 'older');
     this.#sentinel.setAttribute('aria-hidden', 'true');
@@ -239,8 +257,11 @@ export class View {
     const sentinel = this.#sentinel;
     if (!sentinel) return;
     const to = this.#older;
-    const from = Math.max(0, to - PAGE);
-    const height = this.log.scrollHeight;
+    const from = pageStart(this.#all, to);
+    // What the reader sees stays put: the message below the new ones is kept where it was on
+    // screen, whether or not the browser's own scroll anchoring moved the log already.
+    const anchor = /** @type {HTMLElement | null} */ (sentinel.nextElementSibling);
+    const top = anchor?.getBoundingClientRect().top ?? 0;
     const nodes = [];
     for (let i = from; i < to; i++) {
       const m = this.#all[i];
@@ -253,7 +274,7 @@ export class View {
     }
     sentinel.after(...nodes);
     this.#older = from;
-    this.log.scrollTop += this.log.scrollHeight - height;  // what the reader was looking at stays put
+    if (anchor) this.log.scrollTop += anchor.getBoundingClientRect().top - top;
     this.#followedTo = this.log.scrollTop;
     if (from === 0) {
       this.#observer?.disconnect();
@@ -543,6 +564,12 @@ export class View {
   }
 
   focus() { this.input.focus(); }
+
+  /**
+   * The panel was shown: what was drawn while it was hidden had no layout to scroll, so the
+   * log goes to its newest message now, before the older page's watcher can see the top.
+   */
+  shown() { if (this.#following) this.#scroll(); }
   get inline() { return this.#inline; }
 }
 

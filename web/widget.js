@@ -135,6 +135,7 @@ class Widget {
   open() {
     if (!this.#launcher) return;
     this.#view.panel.hidden = false;
+    this.#view.shown();
     this.#launcher.setAttribute('aria-expanded', 'true');
     this.#view.focus();
   }
@@ -413,7 +414,7 @@ class Widget {
     for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
     this.#id = result.session.id || id;
     this.#lastBytes = bytes ?? '';
-    if (bytes !== null) this.#store.opened(this.#id, bytes);
+    if (bytes !== null) this.#store.opened(this.#id, bytes, (result.session.messages ?? []).map((/** @type {any} */ m) => m.id));
     this.#busy = false;
     this.#view.busy(false);
     this.#opened.clear();

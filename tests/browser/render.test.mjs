@@ -101,7 +101,7 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
 
   // Scrolling up draws older messages above, and what the reader sees stays where it was.
   const log = page.locator('confab-chat .log');
-  const anchor = page.locator('confab-chat .msg').first();
+  const anchor = page.locator('confab-chat .msg.user').first();  // questions are unique; answers repeat
   const text = await anchor.locator('.body').textContent();
   await log.evaluate((l) => { l.scrollTop = 0; });
   await page.waitForFunction((n) => document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg').length > n, first);
@@ -113,6 +113,22 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
     return m.getBoundingClientRect().top - l.getBoundingClientRect().top;
   }, text);
   assert.ok(still >= -5, 'the message that was at the top did not jump above the view: ' + still);
+
+  // Opened again in a new page (drawn while the panel is hidden, then shown): at its newest
+  // message, with only the first page drawn, and a page's text bounded (long answers, fewer of them).
+  await page.reload();
+  await page.locator('confab-chat .launcher').click();
+  await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
+  await page.waitForTimeout(500);
+  const opened = await page.evaluate(() => {
+    const root = document.querySelector('confab-chat').shadowRoot;
+    const l = root.querySelector('.log');
+    return { gap: l.scrollHeight - l.scrollTop - l.clientHeight, count: root.querySelectorAll('.msg').length,
+      chars: [...root.querySelectorAll('.msg .body')].map((b) => b.textContent.length) };
+  });
+  assert.ok(opened.gap < 5, `opened ${opened.gap} px above its newest message`);
+  assert.equal(opened.count, first);
+  assert.ok(opened.chars.slice(1).reduce((a, b) => a + b, 0) < 6000, `first page: ${opened.chars.join(' + ')} characters`);
   await page.context().close();
 });
 
