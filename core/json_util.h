@@ -120,11 +120,12 @@ std::string dump_object_with(const nlohmann::json& object, std::string_view key,
     };
     bool placed = false;
     for (auto it = object.begin(); it != object.end(); ++it) {
-        if (!placed && it.key() >= key) {
+        const int order = std::string_view(it.key()).compare(key);  // as std::map orders the keys
+        if (!placed && order >= 0) {
             member(key);
             put(out);
             placed = true;
-            if (it.key() == key) continue;
+            if (order == 0) continue;
         }
         member(it.key());
         out += dump_safely(it.value());

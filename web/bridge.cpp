@@ -7,8 +7,9 @@
 //
 // The widget has one conversation open at a time; this file holds it. Every returned
 // `const char*` points into one buffer that the next call overwrites, so JavaScript copies
-// the text (UTF8ToString) before it calls again. Strings in are UTF-8, NUL-terminated; the
-// body of a response goes in as bytes with its length, untouched.
+// the text (UTF8ToString) before it calls again, and the large texts that go beside it (see
+// blobs_). Strings in are UTF-8, NUL-terminated; a session file and the body of a response go
+// in as bytes with their length, untouched.
 //
 // Deliberately not done here: any I/O, timers or DOM (web/*.js), and decisions (the core's).
 // Titles are the one thing this file writes into a session: a new session is named after its
@@ -167,7 +168,6 @@ void reopen(Session session, json& problems)
     for (const auto& tool : open_.tools)
         if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
 }
-
 
 } // namespace
 
