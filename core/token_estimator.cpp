@@ -667,26 +667,24 @@ std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messa
         while (same < n && fingerprint(messages[same]) == calibration.anchor[same]) ++same;
         if (same == n) {
             std::int64_t added = 0;
-            const std::int64_t known = sum_messages(messages, n, calibration, added);
+            const std::int64_t known = sum_messages(messages, n, &calibration, added);
             return calibration.anchor_reported + known + corrected(added, factor(model));
         }
     }
     std::int64_t tokens = tokens_per_reply;
-    const std::int64_t known = it != calibrations_.end() ? sum_messages(messages, 0, it->second, tokens) : 0;
-    if (it == calibrations_.end())
-        for (const Message& message : messages) tokens += message_tokens(message);
+    const std::int64_t known = sum_messages(messages, 0, it != calibrations_.end() ? &it->second : nullptr, tokens);
     return known + corrected(tokens, factor(model)) + overhead(model);
 }
 
 std::int64_t TokenEstimator::sum_messages(const std::vector<Message>& messages, std::size_t from,
-                                          const Calibration& calibration, std::int64_t& estimated) const
+                                          const Calibration* calibration, std::int64_t& estimated) const
 {
     std::int64_t known = 0;
     for (std::size_t i = from; i < messages.size(); ++i) {
         const std::uint64_t print = fingerprint(messages[i]);
         estimated += message_tokens(messages[i], print);
-        if (calibration.reply_counted > 0 && print == calibration.reply_print) {
-            known += calibration.reply_counted;
+        if (calibration != nullptr && calibration->reply_counted > 0 && print == calibration->reply_print) {
+            known += calibration->reply_counted;
             estimated -= content_tokens(messages[i]);
         }
     }

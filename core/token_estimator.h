@@ -212,8 +212,8 @@ private:
         std::int64_t reply_counted = 0;       // and its content's count; 0: none
     };
     // Adds to `estimated` the uncalibrated estimate of messages[from...] except the content of
-    // `calibration`'s last reply, whose count is known: returned.
-    std::int64_t sum_messages(const std::vector<Message>& messages, std::size_t from, const Calibration& calibration,
+    // `calibration`'s last reply (none for nullptr), whose count is known: returned.
+    std::int64_t sum_messages(const std::vector<Message>& messages, std::size_t from, const Calibration* calibration,
                               std::int64_t& estimated) const;
     // Adds a report to `model`'s sums (first emptying them when `restart`); false, changing
     // nothing, for a report calibrate() ignores.
