@@ -71,6 +71,10 @@ public:
     // The session as its file holds it (save_session's bytes), by the writer its saves use, so
     // the first save after this writes only what changed since.
     std::string session_file() { return writer_.write(session_); }
+    // Writes the text of about `budget` bytes of messages the session writer has not written
+    // yet (SessionWriter::prime): a session just opened, a step at a time while the page is
+    // idle, so that its first save is cheap. True once all are written.
+    bool prime_session_file(std::size_t budget) { return writer_.prime(session_, budget); }
     ToolRegistry& tools() { return tools_; }
     const TokenEstimator& estimator() const { return estimator_; }
     bool busy() const { return phase_ != Phase::idle; }

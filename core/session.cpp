@@ -447,18 +447,21 @@ std::string save_session(const Session& session)
     return dump_safely(out);
 }
 
+std::size_t SessionWriter::refresh(const Session& session, std::size_t i)
+{
+    Written& written = written_[i];
+    if (written.text.empty() || !(written.message == session.messages[i])) {
+        written.message = session.messages[i];
+        written.text = dump_safely(message_to_json(written.message));
+    }
+    return written.text.size();
+}
+
 std::string SessionWriter::write(const Session& session)
 {
     written_.resize(session.messages.size());
     std::size_t size = 0;
-    for (std::size_t i = 0; i < session.messages.size(); ++i) {
-        Written& written = written_[i];
-        if (written.text.empty() || !(written.message == session.messages[i])) {
-            written.message = session.messages[i];
-            written.text = dump_safely(message_to_json(written.message));
-        }
-        size += written.text.size() + 1;
-    }
+    for (std::size_t i = 0; i < session.messages.size(); ++i) size += refresh(session, i) + 1;
     return dump_object_with(session_head(session), "messages", size + 4096, [&](std::string& out) {
         out += '[';
         for (std::size_t i = 0; i < session.messages.size(); ++i) {
@@ -467,6 +470,17 @@ std::string SessionWriter::write(const Session& session)
         }
         out += ']';
     });
+}
+
+bool SessionWriter::prime(const Session& session, std::size_t budget)
+{
+    written_.resize(session.messages.size());
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < session.messages.size(); ++i) {
+        if (size >= budget) return false;
+        if (written_[i].text.empty()) size += refresh(session, i);
+    }
+    return true;
 }
 
 SessionLoad load_session(std::string_view bytes)
@@ -525,6 +539,173 @@ SessionLoad load_session(std::string_view bytes)
 
     session.extra = read.unknown();
     return {std::move(session), std::nullopt};
+}
+
+namespace {
+
+// Positions in JSON text for SessionLoader, which only needs them right for text that parses:
+// nlohmann parses what lies between them, and anything unexpected sends the file to
+// load_session whole. npos when the text ends first.
+constexpr auto npos = std::string_view::npos;
+
+// RFC 8259, section 2: insignificant whitespace is space, tab, line feed and carriage return.
+std::size_t skip_space(std::string_view s, std::size_t i)
+{
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+    return i;
+}
+
+// One past the closing quote of the string that opens at s[i]; `escaped` is set when it holds
+// a backslash.
+std::size_t string_end(std::string_view s, std::size_t i, bool& escaped)
+{
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\') {
+            escaped = true;
+            ++i;
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+    return npos;
+}
+
+// One past the value that starts at s[i]; `depth` is how deep its arrays and objects nest.
+std::size_t value_end(std::string_view s, std::size_t i, int& depth)
+{
+    depth = 0;
+    if (i >= s.size()) return npos;
+    bool escaped = false;
+    if (s[i] == '"') return string_end(s, i, escaped);
+    if (s[i] == '{' || s[i] == '[') {
+        int open = 0;
+        for (; i < s.size(); ++i) {
+            const char c = s[i];
+            if (c == '"') {
+                i = string_end(s, i, escaped);
+                if (i == npos) return npos;
+                --i;
+            } else if (c == '{' || c == '[') {
+                depth = std::max(depth, ++open);
+            } else if ((c == '}' || c == ']') && --open == 0) {
+                return i + 1;
+            }
+        }
+        return npos;
+    }
+    // A number, true, false or null: up to what may follow a value.
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && skip_space(s, i) == i) ++i;
+    return i;
+}
+
+// Reads the object member whose name starts at s[i] (after `{` or `,` and spaces), up to its
+// value: where the value starts and the member's name, or npos for anything unexpected,
+// names written with escapes included (they may spell "messages").
+std::size_t member_value(std::string_view s, std::size_t i, std::string_view& name)
+{
+    if (i >= s.size() || s[i] != '"') return npos;
+    bool escaped = false;
+    const std::size_t name_end = string_end(s, i, escaped);
+    if (name_end == npos || escaped) return npos;
+    name = s.substr(i + 1, name_end - i - 2);
+    i = skip_space(s, name_end);
+    if (i >= s.size() || s[i] != ':') return npos;
+    return skip_space(s, i + 1);
+}
+
+} // namespace
+
+SessionLoader::SessionLoader(std::string bytes) : bytes_(std::move(bytes)) {}
+
+bool SessionLoader::whole()
+{
+    result_ = load_session(bytes_);
+    done_ = true;
+    return true;
+}
+
+// Reads the members before the messages (in the writer's key order, "created_ms", "format" and
+// "id") up to the first message; false when the file is to be loaded whole.
+bool SessionLoader::start()
+{
+    const std::string_view s = bytes_;
+    std::size_t i = skip_space(s, 0);
+    if (i >= s.size() || s[i] != '{') return false;
+    i = skip_space(s, i + 1);
+    for (;;) {
+        std::string_view name;
+        i = member_value(s, i, name);
+        if (i == npos) return false;
+        if (name == "messages") break;
+        int depth = 0;
+        i = skip_space(s, value_end(s, i, depth));
+        if (i >= s.size() || s[i] != ',') return false;
+        i = skip_space(s, i + 1);
+    }
+    if (i >= s.size() || s[i] != '[') return false;
+    array_begin_ = i;
+    at_ = skip_space(s, i + 1);
+    if (at_ < s.size() && s[at_] == ']') array_end_ = ++at_;
+    return true;
+}
+
+// Reads the members after the messages and loads the file without them, as load_session
+// would, with `"messages": []` in their place; then gives it the messages.
+bool SessionLoader::finish()
+{
+    const std::string_view s = bytes_;
+    std::size_t i = skip_space(s, at_);
+    while (i < s.size() && s[i] == ',') {
+        std::string_view name;
+        i = member_value(s, skip_space(s, i + 1), name);
+        if (i == npos || name == "messages") return false;
+        int depth = 0;
+        i = skip_space(s, value_end(s, i, depth));
+    }
+    if (i >= s.size() || s[i] != '}') return false;
+    std::string head;
+    head.reserve(s.size() - (array_end_ - array_begin_) + 2);
+    head.append(s.substr(0, array_begin_)).append("[]").append(s.substr(array_end_));
+    SessionLoad loaded = load_session(head);
+    if (loaded.error || !loaded.session->messages.empty()) return false;
+    loaded.session->messages = std::move(messages_);
+    result_ = std::move(loaded);
+    done_ = true;
+    return true;
+}
+
+bool SessionLoader::step(std::size_t budget)
+{
+    if (done_) return true;
+    if (!started_) {
+        started_ = true;
+        if (!start()) return whole();
+    }
+    const std::string_view s = bytes_;
+    // At least one message a step, whatever the budget.
+    for (std::size_t read = 0, first = messages_.size(); array_end_ == 0 && (messages_.size() == first || read < budget);) {
+        // A message nests 2 levels below the file: it may nest max_session_depth - 2 itself.
+        int depth = 0;
+        const std::size_t end = value_end(s, at_, depth);
+        if (end == npos || depth > max_session_depth - 2 || s.substr(at_, end - at_).find('\0') != npos) return whole();
+        const json value = json::parse(s.begin() + std::ptrdiff_t(at_), s.begin() + std::ptrdiff_t(end), nullptr,
+                                       /*allow_exceptions=*/false);
+        Message message;
+        if (value.is_discarded() || message_from_json(value, "", message)) return whole();
+        messages_.push_back(std::move(message));
+        read += end - at_;
+        at_ = skip_space(s, end);
+        if (at_ < s.size() && s[at_] == ',') {
+            at_ = skip_space(s, at_ + 1);
+            if (at_ < s.size() && s[at_] == ']') return whole();  // no value after the comma
+        } else if (at_ < s.size() && s[at_] == ']') {
+            array_end_ = ++at_;
+        } else {
+            return whole();
+        }
+    }
+    if (array_end_ == 0) return false;
+    return finish() || whole();
 }
 
 } // namespace confab

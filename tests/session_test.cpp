@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -634,6 +635,113 @@ TEST_CASE("session: gaps between messages load as they are")
     CHECK(s.messages.size() == 3);
     CHECK(s.messages[1].tool_calls[0].arguments == "{not json");
     CHECK(save_session(s) == gaps);
+}
+
+namespace {
+
+// Loads `bytes` with SessionLoader in steps of `budget`; the number of steps it took.
+std::size_t load_in_steps(const std::string& bytes, std::size_t budget, confab::SessionLoad& out)
+{
+    confab::SessionLoader loader{bytes};
+    std::size_t steps = 1;
+    while (!loader.step(budget)) ++steps;
+    out = loader.take();
+    return steps;
+}
+
+// SessionLoader's load of `bytes`, at a few step sizes, is load_session's: the same session,
+// or the same refusal word for word.
+void same_load_in_steps(const std::string& bytes)
+{
+    const auto whole = load_session(bytes);
+    for (std::size_t budget : {std::size_t(0), std::size_t(1), std::size_t(200), std::size_t(1) << 30}) {
+        CAPTURE(budget);
+        confab::SessionLoad stepped;
+        load_in_steps(bytes, budget, stepped);
+        REQUIRE(stepped.session.has_value() == whole.session.has_value());
+        if (whole.session) CHECK(*stepped.session == *whole.session);
+        else CHECK(stepped.error->text() == whole.error->text());
+    }
+}
+
+} // namespace
+
+TEST_CASE("session: SessionLoader loads a step at a time what load_session loads, and refuses what it refuses")
+{
+    const std::string saved = save_session(rich_session());
+    const Session rich = load_ok(saved);
+    REQUIRE(rich.messages.size() > 4);
+
+    // Messages until each step's budget is read, one at least; the last step reads the rest.
+    confab::SessionLoad stepped;
+    CHECK(load_in_steps(saved, 1, stepped) == rich.messages.size());
+    CHECK(*stepped.session == rich);
+    CHECK(load_in_steps(saved, std::size_t(1) << 30, stepped) == 1);
+    CHECK(*stepped.session == rich);
+    CHECK(load_in_steps(R"({"format":"confab.session","messages":[],"version":1})", 1, stepped) == 1);
+    CHECK(stepped.session);
+
+    same_load_in_steps(saved);
+    // Written otherwise: spaces and line breaks everywhere they may be, members in another order.
+    same_load_in_steps(rich.messages.empty() ? "" : json::parse(saved).dump(2));
+    same_load_in_steps(" \n{ \"version\" : 1 ,\"messages\" :\r\n[ {\"role\":\"user\",\"content\":\"a ] } \\\" [\"} ,"
+                       "\t{\"role\":\"assistant\"} ] , \"format\":\"confab.session\" } \n");
+    // What the loader does not split goes to load_session whole; what fails is refused as it refuses.
+    for (const std::string bytes : std::initializer_list<std::string>{
+             R"({"format":"confab.session","version":1})",                                        // no messages
+             R"({"format":"confab.session","version":1,"messages":{}})",                          // not an array
+             R"({"format":"confab.session","version":1,"messages":[],"messages":[{"role":"user"}]})",
+             R"({"format":"confab.session","version":1,"messag\u0065s":[{"role":"user"}],"messages":[]})",
+             R"({"format":"confab.session","version":1,"messages":[],"messag\u0065s":[{"role":"user"}]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"robot"}]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user"} {"role":"user"}]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user"},]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user"}]} x)",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user"}],"id":7})",  // wrong type, after
+             R"({"format":"confab.session","version":2,"messages":[{"role":"robot"}]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user","x":[[[]]]}],"settings":5})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user","x":")" + std::string(1, '\0') + R"("}]})",
+             R"({"format":"confab.session","version":1,"messages":[{"role":"user"}],"x":")" + std::string(1, '\0') + R"("})",
+             R"({"format":"confab.session","messages":[{"role":"user","deep":)" + std::string(126, '[') +
+                 std::string(126, ']') + R"(}],"version":1})",
+             R"({"format":"confab.session","messages":[{"role":"user","deep":)" + std::string(125, '[') +
+                 std::string(125, ']') + R"(}],"version":1})",
+             R"({"format":"confab.session","deep":)" + std::string(127, '[') + std::string(127, ']') +
+                 R"(,"messages":[{"role":"user"}],"version":1})",
+             "\xEF\xBB\xBF" R"({"format":"confab.session","version":1,"messages":[]})",           // a byte order mark
+             "[1,2]", "{", "", "{\"messages\":[nul]}", "{\"messages\":[1e999999]}",
+         }) {
+        CAPTURE(bytes);
+        same_load_in_steps(bytes);
+    }
+    // Every truncation, and damage at every position (as in the tests above).
+    for (std::size_t size = 0; size < saved.size(); size += 7) same_load_in_steps(saved.substr(0, size));
+    const char damages[] = {'\0', '\xff', '"', '}', ',', '[', ']', '\\'};
+    for (std::size_t at = 0; at < saved.size(); ++at) {
+        std::string damaged = saved;
+        damaged[at] = damages[at % 8];
+        CAPTURE(at);
+        same_load_in_steps(damaged);
+    }
+}
+
+TEST_CASE("session: SessionWriter::prime writes a step of messages at a time, and the next write is save_session's")
+{
+    Session session = rich_session();
+    confab::SessionWriter writer;
+    std::size_t steps = 1;
+    while (!writer.prime(session, 1)) ++steps;
+    CHECK(steps == session.messages.size());
+    CHECK(writer.prime(session, 1));
+    CHECK(writer.write(session) == save_session(session));
+    // A message that changed after it was primed is written again.
+    confab::SessionWriter changed;
+    CHECK_FALSE(changed.prime(session, 1));
+    session.messages[0].content = std::string("changed after priming");
+    CHECK(changed.write(session) == save_session(session));
+    confab::SessionWriter big;
+    CHECK(big.prime(session, std::size_t(1) << 30));
+    CHECK(big.write(session) == save_session(session));
 }
 
 TEST_CASE("session: the documented example is exactly what the writer writes")

@@ -82,6 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const confab::SessionLoad load = confab::load_session(bytes);
     require(load.session.has_value() != load.error.has_value());
+    // The same load a step at a time (the widget's), with steps as small as the knob makes them.
+    confab::SessionLoader loader{std::string(bytes)};
+    while (!loader.step(knob % 8 * 64)) {}
+    const confab::SessionLoad stepped = loader.take();
+    require(stepped.session == load.session);
+    require(stepped.error.has_value() == load.error.has_value());
+    if (load.error) require(stepped.error->text() == load.error->text());
     if (load.error) {
         require(!load.error->where.empty() && !load.error->message.empty());
         return 0;
