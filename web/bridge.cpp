@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,33 +170,26 @@ void reopen(Session session, json& problems)
         if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
 }
 
-} // namespace
 
-extern "C" {
+// An open under way: its request, and the file, loaded a step at a time.
+struct Opening {
+    json request;
+    SessionLoader loader;
+};
+std::optional<Opening> opening_;
 
-// Opens a conversation on the session file of `length` bytes at `bytes` (length -1: a new
-// session). `request`: {"id", "created_ms" (for a new one), "settings": {"endpoint", "model",
-// "system_prompt", "temperature", "max_tokens", "context_window", ...} laid over the stored
-// ones, "config": see config_from, "tools": [{"name", "description", "parameters"}]}.
-// Returns {"ok": true, "session_blob": the session as its file holds it (a blob, see blobs_),
-// "problems": [...]} or {"ok": false, "error": "..."} (a stored file that cannot be read, in
-// the words of core/session.h). The file comes in and the session goes out as bytes beside
-// the JSON: inside it, a 6 MB session was escaped, copied a character at a time and parsed
-// twice more on the way in, and written out, parsed and written again on the way out.
-EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request, const char* bytes, int length)
+std::size_t as_size(double value)
 {
-    blobs_.clear();
-    const json in = parse_json(request);
-    Session session;
-    if (bytes != nullptr && length >= 0) {
-        auto loaded = load_session(std::string_view(bytes, std::size_t(length)));
-        if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
-        session = std::move(*loaded.session);
-    } else {
-        session.id = get_string(in, "id").value_or("");
-        session.created_ms = get_int(in, "created_ms").value_or(0);
-        session.updated_ms = session.created_ms;
-    }
+    return value >= 1 && value < 1e15 ? std::size_t(value) : value >= 1e15 ? std::numeric_limits<std::size_t>::max() : 0;
+}
+
+// Opens the conversation on `session`, with `in`'s settings laid over the stored ones, and
+// its configuration and tools: {"ok": true, "id", "count": messages, "ids": [each message's
+// id], "problems": [tools the registry refused]}. Not the messages: the page asks for those
+// it draws (confab_messages); writing a 6 MB session out for the page to parse cost more than
+// loading it.
+json finish_open(Session session, const json& in)
+{
     if (const auto* settings = find_member(in, "settings")) {
         auto& s = session.settings;
         if (auto v = get_string(*settings, "endpoint")) s.endpoint = *v;
@@ -218,9 +212,91 @@ EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request, const char* by
             open_.tools.push_back(std::move(spec));
         }
     }
+    json ids = json::array();
+    for (const Message& message : session.messages) ids.push_back(message.id);
+    const std::string id = session.id;
+    const std::size_t count = session.messages.size();
     json problems = json::array();
     reopen(std::move(session), problems);
-    return give({{"ok", true}, {"session_blob", blob(open_.conversation->session_file())}, {"problems", problems}});
+    return {{"ok", true}, {"id", id}, {"count", count}, {"ids", std::move(ids)}, {"problems", std::move(problems)}};
+}
+
+// One step of the open under way; when its load is done, the open's answer (and no open is
+// under way any more).
+json step_open(std::size_t step_bytes)
+{
+    if (!opening_->loader.step(step_bytes)) return {{"ok", true}, {"more", true}};
+    Opening opening = std::move(*opening_);
+    opening_.reset();
+    SessionLoad loaded = opening.loader.take();
+    if (loaded.error) return {{"ok", false}, {"error", loaded.error->text()}};
+    return finish_open(std::move(*loaded.session), opening.request);
+}
+
+} // namespace
+
+extern "C" {
+
+// Opens a conversation on the session file of `length` bytes at `bytes` (length -1: a new
+// session). `request`: {"id", "created_ms" (for a new one), "settings": {"endpoint", "model",
+// "system_prompt", "temperature", "max_tokens", "context_window", ...} laid over the stored
+// ones, "config": see config_from, "tools": [{"name", "description", "parameters"}],
+// "in_steps": true to load the file a step at a time (see confab_open_step)}.
+// Returns what finish_open returns, {"ok": false, "error": "..."} (a stored file that cannot
+// be read, in the words of core/session.h), or, in steps, {"ok": true, "more": true}. The file
+// comes in as bytes beside the JSON: inside it, a 6 MB session was escaped, copied a
+// character at a time and parsed twice more on the way in.
+EMSCRIPTEN_KEEPALIVE const char* confab_open(const char* request, const char* bytes, int length, double step_bytes)
+{
+    blobs_.clear();
+    opening_.reset();
+    json in = parse_json(request);
+    if (bytes == nullptr || length < 0) {
+        Session session;
+        session.id = get_string(in, "id").value_or("");
+        session.created_ms = get_int(in, "created_ms").value_or(0);
+        session.updated_ms = session.created_ms;
+        return give(finish_open(std::move(session), in));
+    }
+    const bool in_steps = get_bool(in, "in_steps").value_or(false);
+    opening_.emplace(Opening{std::move(in), SessionLoader(std::string(bytes, std::size_t(length)))});
+    json answer = step_open(in_steps ? as_size(step_bytes) : std::numeric_limits<std::size_t>::max());
+    while (!in_steps && answer.contains("more")) answer = step_open(std::numeric_limits<std::size_t>::max());
+    return give(answer);
+}
+
+// The next step of an open begun with "in_steps": about `step_bytes` of the file's messages
+// are read. The same answers as confab_open; {"ok": false, "superseded": true} when no open is
+// under way (another confab_open began since: the newer one wins).
+EMSCRIPTEN_KEEPALIVE const char* confab_open_step(double step_bytes)
+{
+    blobs_.clear();
+    if (!opening_) return give({{"ok", false}, {"superseded", true}});
+    return give(step_open(as_size(step_bytes)));
+}
+
+// Messages [from, to) of the open session, in their stored shape (core/session.h), clamped
+// to those there are, and how many it has: {"messages": [...], "count"}. The page asks for the
+// ones it draws; opening a long session gives it none, only their ids.
+EMSCRIPTEN_KEEPALIVE const char* confab_messages(double from, double to)
+{
+    json messages = json::array();
+    std::size_t count = 0;
+    if (open_.conversation) {
+        const auto& all = open_.conversation->session().messages;
+        count = all.size();
+        for (std::size_t i = std::min(as_size(from), count); i < std::min(as_size(to), count); ++i)
+            messages.push_back(message_to_json(all[i]));
+    }
+    return give({{"messages", std::move(messages)}, {"count", count}});
+}
+
+// Writes about `step_bytes` more of the open session's file that its writer has not written yet
+// (Conversation::prime_session_file), so the first save after opening a long session is
+// cheap; the page calls it while idle. 1 once all is written (or nothing is open), else 0.
+EMSCRIPTEN_KEEPALIVE int confab_prime(double step_bytes)
+{
+    return !open_.conversation || open_.conversation->prime_session_file(as_size(step_bytes));
 }
 
 // Reports one input other than body bytes: {"type": "user_sent", "text"}, "user_stopped",

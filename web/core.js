@@ -9,7 +9,14 @@
  *   {type: 'save_session', key, bytes: string, raw: Uint8Array (the same bytes), summary: Summary, ids: string[]}, ...
  * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Summary
  * @typedef {{ ok: boolean, session?: Record<string, any>, summary?: Summary, error?: string, problems?: string[], bytes?: string }} Result
+ * @typedef {{ ok: boolean, more?: boolean, superseded?: boolean, error?: string, id?: string, count?: number, ids?: string[], problems?: string[] }} Opened
+ *   an open's answer (web/bridge.cpp's confab_open): the session's id, how many messages it has and their ids
  */
+
+// How much of a session file's messages one step of openInSteps reads. The core parses and
+// converts about 50 MB/s in headless Chromium here (a profile of opening 5.9 MB), so a step is
+// about 5 ms: far under the 50 ms that makes a long task, and a 6 MB file opens in 24 steps.
+const STEP_BYTES = 256 * 1024;
 
 /**
  * Whether this page may compile WebAssembly: a Content-Security-Policy without
@@ -50,13 +57,42 @@ export class Core {
   get idbfs() { return this.#m.IDBFS; }
 
   /**
-   * Opens a session: {bytes | null, id, created_ms, settings, config, tools}.
-   * @returns {Result}
+   * Opens a session: {bytes | null, id, created_ms, settings, config, tools}, at once.
+   * @returns {Opened}
    */
   open(/** @type {Record<string, any>} */ request) {
     const { bytes, ...rest } = request;
-    return this.#withBytes(bytes ?? null, (at, length) => this.#session(this.#call('_confab_open', JSON.stringify(rest), undefined, [at, length])));
+    return this.#withBytes(bytes ?? null, (at, length) => this.#call('_confab_open', JSON.stringify(rest), at, length, 0));
   }
+
+  /**
+   * Opens a session as open() does, a step at a time (core/session.h's SessionLoader), from its
+   * file as text or as UTF-8 (`bytes`: one step less, when that is how it was stored): each
+   * step reads about STEP_BYTES of the file's messages, and `pause()` runs between steps so the
+   * page can draw. An open begun meanwhile wins: this one then ends with `superseded`.
+   * @param {Record<string, any>} request @param {() => Promise<void>} pause @returns {Promise<Opened>}
+   */
+  async openInSteps(request, pause) {
+    const { bytes, ...rest } = request;
+    const text = JSON.stringify({ ...rest, in_steps: true });
+    let result = this.#withBytes(bytes ?? null, (at, length) => this.#call('_confab_open', text, at, length, STEP_BYTES));
+    while (result.more) {
+      await pause();
+      result = this.#call('_confab_open_step', undefined, STEP_BYTES);
+    }
+    return result;
+  }
+
+  /**
+   * Messages [from, to) of the open session, in their stored shape, and how many it has.
+   * @returns {{ messages: Record<string, any>[], count: number }}
+   */
+  messages(/** @type {number} */ from, /** @type {number} */ to) {
+    return this.#call('_confab_messages', undefined, from, to);
+  }
+
+  /** Writes about STEP_BYTES more of the open session's file ahead of its first save; true once all is. */
+  prime() { return this.#m._confab_prime(STEP_BYTES) === 1; }
 
   /**
    * Reports one input ({type: 'user_sent', text}, {type: 'http_head', ...}, ...).
@@ -126,31 +162,35 @@ export class Core {
   rewrite(/** @type {Record<string, any>} */ request) { return this.#call('_confab_rewrite', JSON.stringify(request)); }
 
   /**
-   * Calls `name` with `text` (a C string), then `now` or `more`, and parses the JSON it returns.
-   * @param {string} name @param {string=} text @param {number=} now @param {number[]} [more]
+   * Calls `name` with `text` (a C string, if any) and then `args`, and parses the JSON it returns.
+   * @param {string} name @param {string=} text @param {number[]} args
    */
-  #call(name, text, now, more = []) {
+  #call(name, text, ...args) {
     const m = this.#m;
-    if (text === undefined) return JSON.parse(m.UTF8ToString(m[name]()));
+    if (text === undefined) return this.#json(m[name](...args));
     const size = m.lengthBytesUTF8(text) + 1;
     const at = m._malloc(size);
     m.stringToUTF8(text, at, size);
     try {
-      return JSON.parse(m.UTF8ToString(now === undefined ? m[name](at, ...more) : m[name](at, now)));
+      return this.#json(m[name](at, ...args));
     } finally {
       m._free(at);
     }
   }
 
+  /** The JSON text a call returned at `at`, parsed. */
+  #json(/** @type {number} */ at) { return JSON.parse(this.#m.UTF8ToString(at)); }
+
   /**
    * Runs `use(at, length)` with `text` as UTF-8 in the module's memory (encoded by the browser:
-   * Emscripten's stringToUTF8 goes a character at a time in JavaScript), or (0, -1) for null.
-   * @template T @param {string | null} text @param {(at: number, length: number) => T} use @returns {T}
+   * Emscripten's stringToUTF8 goes a character at a time in JavaScript; UTF-8 already is copied
+   * as it is), or (0, -1) for null.
+   * @template T @param {string | Uint8Array | null} text @param {(at: number, length: number) => T} use @returns {T}
    */
   #withBytes(text, use) {
     if (text === null) return use(0, -1);
     const m = this.#m;
-    const bytes = encoder.encode(text);
+    const bytes = typeof text === 'string' ? encoder.encode(text) : text;
     const at = m._malloc(bytes.length || 1);
     m.HEAPU8.set(bytes, at);
     try {

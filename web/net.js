@@ -14,7 +14,7 @@
 const SLICE = 16384;
 
 /** Resolves in a new task (a message to itself: no timer clamping). */
-const nextTask = () => new Promise((resolve) => {
+export const nextTask = () => new Promise((resolve) => {
   const channel = new MessageChannel();
   channel.port1.onmessage = () => { channel.port1.close(); resolve(undefined); };
   channel.port2.postMessage(0);

@@ -41,6 +41,8 @@ import { render, setText } from './markdown.js';
  * @typedef {{ role: string, content?: string, reasoning?: string, refusal?: string, tool_calls?: any[],
  *   tool_call_id?: string, name?: string, created_ms?: number, incomplete?: boolean, incomplete_reason?: string,
  *   usage?: any, id?: string }} Message
+ * @typedef {{ count: number, get: (from: number, to: number) => Message[] }} Messages  a session's messages: how
+ *   many, and those of a range [from, to)
  * @typedef {{ message: Message, root: HTMLElement, body: HTMLElement, thinking: HTMLDetailsElement,
  *   reasoning: HTMLElement, calls: HTMLElement, footer: HTMLElement, rendered: any, dirty: boolean, streaming: boolean,
  *   drawnAt: number }} Shown
@@ -83,8 +85,8 @@ export class View {
   #results = new Map();
   #frame = 0;
   #timer = 0;  // a drawing of a streaming reply, waiting for STREAM_GAP to pass
-  /** @type {Message[]} the session reset() was given, for drawing older messages on demand */
-  #all = [];
+  /** @type {Messages} the session reset() was given, for drawing older messages on demand */
+  #source = { count: 0, get: () => [] };
   #older = 0;  // messages before this index are not drawn yet
   /** @type {HTMLElement | null} */ #sentinel = null;
   /** @type {IntersectionObserver | null} */ #observer = null;
@@ -204,8 +206,12 @@ export class View {
     root.append(this.panel);
   }
 
-  /** Shows a whole session (opening one, switching, after a retry): its newest page of messages. */
-  reset(/** @type {Message[]} */ messages) {
+  /**
+   * Shows a whole session (opening one, switching, after a retry): its newest page of
+   * messages. `source` gives the rest when the reader scrolls up: a long session's messages are
+   * not all taken out of the core at once.
+   */
+  reset(/** @type {Messages} */ source) {
     this.#shown.clear();
     this.#dirty.clear();
     this.#results.clear();
@@ -213,12 +219,12 @@ export class View {
     this.#sentinel = null;
     this.log.replaceChildren();
     this.jump.hidden = true;
-    this.#all = messages;
-    for (const m of messages) if (m.role === 'tool') this.#results.set(String(m.tool_call_id ?? ''), m.content ?? '');
-    this.#older = pageStart(messages, messages.length);
-    for (let i = this.#older; i < messages.length; i++) this.message(i, messages[i]);
+    this.#source = source;
+    const page = this.#page(source.count);
+    this.#older = page.from;
+    page.messages.forEach((m, k) => this.message(page.from + k, m));
     if (this.#older > 0) this.#watchOlder();
-    if (!messages.length) this.#empty();
+    if (!source.count) this.#empty();
     this.#following = true;
     this.#flush();
   }
@@ -242,6 +248,19 @@ export class View {
     this.#mark(index);
   }
 
+  /**
+   * The page of messages that ends before `to` (see pageStart), taken from the source, and
+   * where it begins. The tool results among them are noted for the call lines that show them:
+   * a result comes after its call, so a call's result is on its page or on one drawn before.
+   */
+  #page(/** @type {number} */ to) {
+    const base = Math.max(0, to - PAGE);
+    const fetched = this.#source.get(base, to);
+    for (const m of fetched) if (m.role === 'tool') this.#results.set(String(m.tool_call_id ?? ''), m.content ?? '');
+    const start = pageStart(fetched, fetched.length);
+    return { from: base + start, messages: fetched.slice(start) };
+  }
+
   /** A line at the top of the log that draws the previous page of messages when it scrolls into view. */
   #watchOlder() {
     this.#sentinel = el('div', 'older');
@@ -257,14 +276,14 @@ export class View {
     const sentinel = this.#sentinel;
     if (!sentinel) return;
     const to = this.#older;
-    const from = pageStart(this.#all, to);
+    const { from, messages } = this.#page(to);
     // What the reader sees stays put: the message below the new ones is kept where it was on
     // screen, whether or not the browser's own scroll anchoring moved the log already.
     const anchor = /** @type {HTMLElement | null} */ (sentinel.nextElementSibling);
     const top = anchor?.getBoundingClientRect().top ?? 0;
     const nodes = [];
     for (let i = from; i < to; i++) {
-      const m = this.#all[i];
+      const m = messages[i - from];
       if (m.role === 'tool' || m.role === 'system') continue;
       const shown = this.#create(m);
       shown.message = { ...m };

@@ -11,7 +11,7 @@
 
 import { load as loadCore, wasmAllowed } from './core.js';
 import { load as loadMarkdown } from './markdown.js';
-import { Net } from './net.js';
+import { Net, nextTask } from './net.js';
 import { Store } from './store.js';
 import { View } from './view.js';
 import { css } from './style.js';
@@ -22,6 +22,8 @@ import { strings } from './strings.js';
  * @typedef {(event: string, detail: any) => void} Emit
  * @typedef {{ def: {name: string, description?: string, parameters?: any}, handler: (args: any) => any }} Tool
  */
+
+const utf8 = new TextDecoder();
 
 /** The core and the markdown renderer are shared by every widget on the page. */
 let shared = /** @type {Promise<import('./core.js').Core> | null} */ (null);
@@ -52,6 +54,9 @@ class Widget {
   #id = '';
   #busy = false;
   #reopenAfterTurn = false;
+  /** @type {Promise<unknown> | null} a session opening a step at a time (#reopenInSteps) */
+  #opening = null;
+  #priming = false;
   /** @type {Set<number>} assistant messages shown once (opened), whose next show_message finishes them */
   #opened = new Set();
   #lastBytes = '';
@@ -127,7 +132,7 @@ class Widget {
       merged: (id, bytes) => { if (id === this.#id) this.#changed([id], bytes); },
     });
     await this.#store.open();
-    this.#openNewest();
+    await this.#openNewestInSteps();
   }
 
   // ---- the public API (the loader forwards the page's calls here) ----------------------
@@ -148,6 +153,7 @@ class Widget {
   }
 
   send(/** @type {string} */ text) {
+    if (this.#later(() => this.send(text))) return;  // the message goes to the session opening now
     this.#view.clearErrors();
     this.#input({ type: 'user_sent', text: String(text) });
   }
@@ -157,14 +163,14 @@ class Widget {
   retry() {
     this.#view.clearErrors();
     const effects = this.#core.handle({ type: 'user_retried' });
-    this.#view.reset(this.#messages());
+    this.#view.reset(this.#source());
     this.#opened.clear();
     this.#apply(effects);
   }
 
   newSession() {
     if (this.#busy) this.stop();
-    if (this.#messages().length) this.#openNew();
+    if (this.#source().count) this.#openNew();
     this.#relist();
     return this.#id;
   }
@@ -180,7 +186,7 @@ class Widget {
     if (id === this.#id) return;
     if (this.#busy) this.stop();
     await this.#store.refresh();
-    if (!this.#openStored(id)) throw new Error('There is no readable conversation ' + JSON.stringify(id) + '.');
+    if (!(await this.#openStoredInSteps(id))) throw new Error('There is no readable conversation ' + JSON.stringify(id) + '.');
     this.#relist();
   }
 
@@ -240,6 +246,7 @@ class Widget {
 
   /** Registers a host-page tool; the core checks its schema and every call's arguments. */
   tool(/** @type {Tool['def']} */ def, /** @type {Tool['handler']} */ handler) {
+    if (this.#later(() => this.tool(def, handler))) return;
     this.#tools.set(String(def?.name), { def, handler });
     if (this.#id && !this.#busy) this.#reopen(this.#currentBytes(), this.#id, false);
     else this.#reopenAfterTurn = true;
@@ -249,6 +256,7 @@ class Widget {
 
   /** Changes settings (headers, model, ...) for the next request. */
   set(/** @type {Settings} */ changes) {
+    if (this.#later(() => this.set(changes))) return;
     Object.assign(this.#settings, changes);
     if (this.#busy) this.#reopenAfterTurn = true;
     else this.#reopen(this.#currentBytes(), this.#id, false);
@@ -366,16 +374,58 @@ class Widget {
     if (!newest || !this.#openStored(newest.id)) this.#openNew();
   }
 
+  /** As #openNewest, reading the file a step at a time (#reopenInSteps). */
+  async #openNewestInSteps() {
+    const newest = this.#store.list()[0];
+    if (!newest || !(await this.#openStoredInSteps(newest.id))) this.#openNew();
+  }
+
+  /** As #openStored, reading the file a step at a time (#reopenInSteps). */
+  async #openStoredInSteps(/** @type {string} */ id) {
+    const raw = this.#store.readRaw(id);
+    return raw !== null && this.#reopenInSteps(raw, id);
+  }
+
   /**
    * Opens the core on `bytes` (null: a new session) with the current settings and tools;
    * `render` false keeps what the log shows (the same session, other settings).
    */
   #reopen(/** @type {string | null} */ bytes, id = this.#id, render = true) {
     this.#cancelAll();
+    return this.#took(this.#core.open(this.#openRequest(bytes, id)), bytes, id, render);
+  }
+
+  /**
+   * Opens stored session `id` as #reopen does, reading its file a step at a time with a task
+   * between steps (Core.openInSteps), so a long session does not freeze the page. Whatever
+   * else opens a session meanwhile wins; this one then leaves everything as it is.
+   */
+  async #reopenInSteps(/** @type {Uint8Array} */ raw, /** @type {string} */ id) {
+    this.#cancelAll();
+    const opening = this.#core.openInSteps(this.#openRequest(raw, id), nextTask);
+    this.#opening = opening;
+    const result = await opening;
+    if (this.#opening === opening) this.#opening = null;
+    if (result.superseded) return true;
+    return this.#took(result, utf8.decode(raw), id, true);
+  }
+
+  /**
+   * While a session opens a step at a time, runs `then` once it is open (true): what it does
+   * is meant for that session, and opening another meanwhile would cut it short.
+   */
+  #later(/** @type {() => void} */ then) {
+    if (!this.#opening) return false;
+    this.#opening.then(then);
+    return true;
+  }
+
+  /** What the core opens a session with: its file (text or UTF-8), and this widget's settings and tools. */
+  #openRequest(/** @type {string | Uint8Array | null} */ bytes, /** @type {string} */ id) {
     const s = this.#settings;
     const number = (/** @type {any} */ v) => (v === undefined || v === null || v === '' ? undefined : Number(v));
     const integer = (/** @type {any} */ v) => { const n = number(v); return n === undefined ? undefined : Math.round(n); };
-    const result = this.#core.open({
+    return {
       bytes,
       id,
       created_ms: Date.now(),
@@ -406,24 +456,50 @@ class Widget {
         },
       }),
       tools: [...this.#tools.values()].map((t) => t.def),
-    });
-    if (!result.ok || !result.session) {
+    };
+  }
+
+  /** Takes an open's answer (see #reopen); false, with a notice, when the file could not be read. */
+  #took(/** @type {import('./core.js').Opened} */ result, /** @type {string | null} */ bytes, /** @type {string} */ id, render = true) {
+    if (!result.ok) {
       this.#view.notice(this.#t('damaged', { error: String(result.error) }));
       return false;
     }
     for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
-    this.#id = result.session.id || id;
+    this.#id = result.id || id;
     this.#lastBytes = bytes ?? '';
-    if (bytes !== null) this.#store.opened(this.#id, bytes, (result.session.messages ?? []).map((/** @type {any} */ m) => m.id));
+    if (bytes !== null) this.#store.opened(this.#id, bytes, result.ids ?? []);
     this.#busy = false;
     this.#view.busy(false);
     this.#opened.clear();
-    if (render) this.#view.reset(result.session.messages ?? []);
+    if (render) this.#view.reset(this.#source());
+    this.#primeSoon();
     return true;
+  }
+
+  /** The open session's messages, as the view draws them: how many, and those of a range. */
+  #source() {
+    return { count: this.#core.messages(0, 0).count, get: (/** @type {number} */ from, /** @type {number} */ to) => this.#core.messages(from, to).messages };
+  }
+
+  /**
+   * Has the core write the open session's file ahead of its first save, a step at a time while
+   * the page is idle (Core.prime): after opening a long session, that first save wrote all of it.
+   */
+  #primeSoon() {
+    if (this.#priming) return;  // the steps under way go on to the session open now
+    this.#priming = true;
+    const idle = globalThis.requestIdleCallback ?? ((/** @type {() => void} */ f) => setTimeout(f, 50));
+    const step = () => {
+      if (this.#core.prime()) this.#priming = false;
+      else idle(step);
+    };
+    idle(step);
   }
 
   /** Another tab changed sessions: refresh the list, and the open session when idle. */
   #changed(/** @type {string[]} */ ids, /** @type {string=} */ merged) {
+    if (this.#later(() => this.#changed(ids, merged))) return;
     this.#relist();
     if (!ids.includes(this.#id)) return;
     if (this.#busy) {
@@ -454,10 +530,6 @@ class Widget {
     this.#timers.clear();
   }
 
-  #messages() {
-    return /** @type {any[]} */ (this.#core.session()?.session?.messages ?? []);
-  }
-
   #title() { return String(this.#core.session()?.session?.title ?? ''); }
 
   /** The title a session file gives, as a notice names it. */
@@ -466,7 +538,7 @@ class Widget {
   }
 
   #currentBytes() {
-    return this.#store.read(this.#id) ?? (this.#messages().length ? JSON.stringify(this.#core.session().session) : null);
+    return this.#store.read(this.#id) ?? (this.#source().count ? JSON.stringify(this.#core.session().session) : null);
   }
 
   #bytesOf(/** @type {string} */ id) {

@@ -116,10 +116,26 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
 
   // Opened again in a new page (drawn while the panel is hidden, then shown): at its newest
   // message, with only the first page drawn, and a page's text bounded (long answers, fewer of them).
+  // The file is read a step at a time, and the page runs its own tasks between the steps: a
+  // timer set as the open begins fires before it ends. (Same module URL as the widget's core.js.)
   await page.reload();
+  await page.evaluate((base) => import(base + '/core.js').then(({ Core }) => {
+    const { openInSteps } = Core.prototype;
+    Core.prototype.openInSteps = async function (request, pause) {
+      let ticked = false;
+      setTimeout(() => { ticked = true; }, 0);
+      let steps = 1;
+      const result = await openInSteps.call(this, request, () => { steps += 1; return pause(); });
+      window.opening = { steps, ticked, ok: result.ok, bytes: request.bytes.length };
+      return result;
+    };
+  }), site.relay.url);
   await page.locator('confab-chat .launcher').click();
   await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
   await page.waitForTimeout(500);
+  const opening = await page.evaluate(() => window.opening);
+  assert.ok(opening.ok && opening.ticked, JSON.stringify(opening));
+  assert.ok(opening.steps >= Math.floor(opening.bytes / (256 * 1024)), JSON.stringify(opening));
   const opened = await page.evaluate(() => {
     const root = document.querySelector('confab-chat').shadowRoot;
     const l = root.querySelector('.log');

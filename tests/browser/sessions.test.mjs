@@ -204,6 +204,36 @@ test('sessions: a stored session is read again only when it changed: by the list
   // This tab's saves were flushed (after the first turn and at the end of this one), and what
   // each pull found was what this tab had pushed: nothing to merge.
   assert.equal(await page.evaluate(() => window.merges), 0);
+
+  // A page loaded again lists what the last one listed, from its record, without reading a
+  // file: none changed. Checks are counted from before the widget loads (same module URL).
+  const countChecks = (base) => import(base + '/core.js').then(({ Core }) => {
+    const { check } = Core.prototype;
+    window.checked = [];
+    Core.prototype.check = function (bytes) {
+      const result = check.call(this, bytes);
+      window.checked.push(result.summary?.id ?? 'unreadable');
+      return result;
+    };
+  });
+  const sorted = (sessions) => sessions.map((s) => JSON.stringify(s)).sort();
+  // The last flush recorded the renamed file as IndexedDB now holds it.
+  await page.waitForFunction(() => {
+    const record = JSON.parse(localStorage.getItem('confab:list:confab') ?? '{}');
+    return Object.keys(record).length === 13 && record.stored3?.entry?.title === 'renamed';
+  });
+  await page.reload();
+  await page.evaluate(countChecks, site.relay.url);
+  await openWidget(page);
+  assert.deepEqual(sorted(await page.evaluate(() => window.Confab.widget.sessions())), sorted(renamed));
+  assert.deepEqual(await page.evaluate(() => window.checked), []);
+  // A record that is damaged, or was written by some other script, is only a shortcut lost: every file is read.
+  await page.evaluate(() => localStorage.setItem('confab:list:confab', '{"stored1": {"mtime": "x"}, "stored2": 7}'));
+  await page.reload();
+  await page.evaluate(countChecks, site.relay.url);
+  await openWidget(page);
+  assert.deepEqual(sorted(await page.evaluate(() => window.Confab.widget.sessions())), sorted(renamed));
+  assert.equal((await page.evaluate(() => window.checked)).length, 13);
   await context.close();
 });
 
