@@ -170,7 +170,6 @@ void reopen(Session session, json& problems)
         if (auto problem = open_.conversation->tools().add(tool)) problems.push_back(*problem);
 }
 
-
 // An open under way: its request, and the file, loaded a step at a time.
 struct Opening {
     json request;
@@ -178,9 +177,13 @@ struct Opening {
 };
 std::optional<Opening> opening_;
 
+// A count from JavaScript, where numbers are doubles: NaN and less than 1 are 0, and 1e15 or
+// more (Infinity) is no limit.
 std::size_t as_size(double value)
 {
-    return value >= 1 && value < 1e15 ? std::size_t(value) : value >= 1e15 ? std::numeric_limits<std::size_t>::max() : 0;
+    if (!(value >= 1)) return 0;
+    if (value >= 1e15) return std::numeric_limits<std::size_t>::max();
+    return std::size_t(value);
 }
 
 // Opens the conversation on `session`, with `in`'s settings laid over the stored ones, and

@@ -396,18 +396,19 @@ class Widget {
   }
 
   /**
-   * Opens stored session `id` as #reopen does, reading its file a step at a time with a task
-   * between steps (Core.openInSteps), so a long session does not freeze the page. Whatever
-   * else opens a session meanwhile wins; this one then leaves everything as it is.
+   * Opens session `id` from `bytes` (its file as text, or as the UTF-8 it holds) as #reopen
+   * does, reading it a step at a time with a task between steps (Core.openInSteps), so a long
+   * session does not freeze the page. Whatever else opens a session meanwhile wins; this one
+   * then leaves everything as it is.
    */
-  async #reopenInSteps(/** @type {Uint8Array} */ raw, /** @type {string} */ id) {
+  async #reopenInSteps(/** @type {string | Uint8Array} */ bytes, /** @type {string} */ id) {
     this.#cancelAll();
-    const opening = this.#core.openInSteps(this.#openRequest(raw, id), nextTask);
+    const opening = this.#core.openInSteps(this.#openRequest(bytes, id), nextTask);
     this.#opening = opening;
     const result = await opening;
     if (this.#opening === opening) this.#opening = null;
     if (result.superseded) return true;
-    return this.#took(result, utf8.decode(raw), id, true);
+    return this.#took(result, typeof bytes === 'string' ? bytes : utf8.decode(bytes), id, true);
   }
 
   /**
@@ -514,7 +515,7 @@ class Widget {
       if (this.#lastBytes) this.#deletedElsewhere();
       return;
     }
-    if (bytes !== this.#lastBytes) this.#reopen(bytes);
+    if (bytes !== this.#lastBytes) this.#reopenInSteps(bytes, this.#id);
   }
 
   #deletedElsewhere() {
