@@ -224,8 +224,8 @@ class Widget {
     return bytes;
   }
 
-  /** Stores a session file and opens it; returns its id (a new one if that id holds another session). */
-  importSession(/** @type {string} */ json) {
+  /** Stores a session file and opens it (in steps); resolves to its id (a new one if that id holds another session). */
+  async importSession(/** @type {string} */ json) {
     const checked = this.#core.check(String(json));
     if (!checked.ok || !checked.summary) throw new Error('This file is not a Confab conversation (' + checked.error + ').');
     let bytes = String(json);
@@ -238,8 +238,9 @@ class Widget {
       bytes = rewritten.bytes;
     }
     if (this.#busy) this.stop();
-    this.#store.save(id, bytes);
-    this.#openStored(id);
+    // What the list shows of it is the check's (only the id may be new): the list need not read it again.
+    this.#store.save(id, bytes, { summary: { ...checked.summary, id } });
+    await this.#openStoredInSteps(id);
     this.#relist();
     return id;
   }
