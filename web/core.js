@@ -66,10 +66,10 @@ export class Core {
   }
 
   /**
-   * Opens a session as open() does, a step at a time (core/session.h's SessionLoader), from its
-   * file as text or as UTF-8 (`bytes`: one step less, when that is how it was stored): each
+   * Opens a session as open() does, a step at a time (core/session.h's SessionLoader): each
    * step reads about STEP_BYTES of the file's messages, and `pause()` runs between steps so the
-   * page can draw. An open begun meanwhile wins: this one then ends with `superseded`.
+   * page can draw. `bytes`: the file as text, or as the UTF-8 it holds (not encoded again). An
+   * open begun meanwhile wins: this one then ends with `superseded`.
    * @param {Record<string, any>} request @param {() => Promise<void>} pause @returns {Promise<Opened>}
    */
   async openInSteps(request, pause) {
@@ -145,7 +145,7 @@ export class Core {
 
   /** Reads a session file without opening it: its summary, or why it does not load. @returns {Result} */
   check(/** @type {string} */ bytes) {
-    return this.#withBytes(bytes, (at, length) => JSON.parse(this.#m.UTF8ToString(this.#m._confab_check(at, length))));
+    return this.#withBytes(bytes, (at, length) => this.#json(this.#m._confab_check(at, length)));
   }
 
   /**
