@@ -175,7 +175,8 @@ export class Store {
       if (old && old.mtime === stat.mtime && old.size === stat.size) continue;
       changed[id] = record[id] = { ...stat, entry: known.entry, error: known.error };
     }
-    const gone = Object.keys(record).filter((id) => !ids.includes(id) && !this.#pending.has(id));
+    const present = new Set(ids);
+    const gone = Object.keys(record).filter((id) => !present.has(id) && !this.#pending.has(id));
     for (const id of gone) delete record[id];
     if (!Object.keys(changed).length && !gone.length) return;
     try {

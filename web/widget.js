@@ -516,7 +516,7 @@ class Widget {
       if (this.#lastBytes) this.#deletedElsewhere();
       return;
     }
-    if (bytes !== this.#lastBytes) this.#reopenInSteps(bytes, this.#id);
+    if (bytes !== this.#lastBytes) this.#reopenInSteps(bytes, this.#id).catch((e) => console.error('confab: could not open the session again', e));
   }
 
   #deletedElsewhere() {
