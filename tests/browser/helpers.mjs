@@ -157,4 +157,43 @@ export function shownMessages(page) {
   })));
 }
 
+/** Every session file IndexedDB holds for the widget: {path: text}. */
+export function storedFiles(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('/confab');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const out = {};
+      if (!db.objectStoreNames.contains('FILE_DATA')) return resolve(out);
+      const store = db.transaction('FILE_DATA').objectStore('FILE_DATA');
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) { db.close(); return resolve(out); }
+        if (c.value.contents) out[c.key] = new TextDecoder().decode(c.value.contents);
+        c.continue();
+      };
+    };
+  }));
+}
+
+/** Waits until IndexedDB holds `text` (a flush is debounced). */
+export async function waitStored(page, text) {
+  for (let i = 0; i < 100; i++) {
+    if (Object.values(await storedFiles(page)).some((t) => t.includes(text))) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('never stored: ' + text);
+}
+
+/** Waits until IndexedDB no longer holds session `id`. */
+export async function waitGone(page, id) {
+  for (let i = 0; i < 100; i++) {
+    if (!Object.keys(await storedFiles(page)).some((path) => path.endsWith('/' + id + '.json'))) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error('never deleted: ' + id);
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

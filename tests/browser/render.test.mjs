@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, startSite, stopAll, openWidget, sendMessage, nextTurnEnd } from './helpers.mjs';
+import { launch, startSite, stopAll, openWidget, sendMessage, nextTurnEnd, waitStored } from './helpers.mjs';
 import { answer } from '../../bench/render-answer.mjs';
 
 let browser, site;
@@ -118,6 +118,7 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
   // message, with only the first page drawn, and a page's text bounded (long answers, fewer of them).
   // The file is read a step at a time, and the page runs its own tasks between the steps: a
   // timer set as the open begins fires before it ends. (Same module URL as the widget's core.js.)
+  await waitStored(page, 'question number 1998');  // a save is flushed to IndexedDB 250 ms later
   await page.reload();
   await page.evaluate((base) => import(base + '/core.js').then(({ Core }) => {
     const { openInSteps } = Core.prototype;
@@ -132,8 +133,9 @@ test('render: a 2,000-message session opens with its newest messages drawn, and 
   }), site.relay.url);
   await page.locator('confab-chat .launcher').click();
   await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
-  await page.waitForTimeout(500);
-  const opening = await page.evaluate(() => window.opening);
+  // No fixed wait: the open ends when it ends (slower on a busy machine); the log is drawn after it.
+  const opening = await (await page.waitForFunction(() => window.opening, null, { timeout: 60_000 })).jsonValue();
+  await page.waitForFunction(() => document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg').length > 0);
   assert.ok(opening.ok && opening.ticked, JSON.stringify(opening));
   assert.ok(opening.steps >= Math.floor(opening.bytes / (256 * 1024)), JSON.stringify(opening));
   const opened = await page.evaluate(() => {

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { launch, startSite, stopAll, openWidget, sendMessage, recordEvents, waitForTurns, shownMessages } from './helpers.mjs';
+import { launch, startSite, stopAll, openWidget, sendMessage, recordEvents, waitForTurns, shownMessages,
+  storedFiles, waitStored, waitGone } from './helpers.mjs';
 
 let browser, site;
 before(async () => {
@@ -32,45 +33,6 @@ async function chat(page, text) {
 
 /** The end of a reply as it appears in the stored JSON (for waitStored). */
 const tail = (turn) => JSON.stringify(turn.last.slice(-40)).slice(1, -1);
-
-/** Every session file IndexedDB holds for the widget: {path: text}. */
-function storedFiles(page) {
-  return page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('/confab');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const out = {};
-      if (!db.objectStoreNames.contains('FILE_DATA')) return resolve(out);
-      const store = db.transaction('FILE_DATA').objectStore('FILE_DATA');
-      const cursor = store.openCursor();
-      cursor.onsuccess = () => {
-        const c = cursor.result;
-        if (!c) { db.close(); return resolve(out); }
-        if (c.value.contents) out[c.key] = new TextDecoder().decode(c.value.contents);
-        c.continue();
-      };
-    };
-  }));
-}
-
-/** Waits until IndexedDB holds `text` (a flush is debounced). */
-async function waitStored(page, text) {
-  for (let i = 0; i < 100; i++) {
-    if (Object.values(await storedFiles(page)).some((t) => t.includes(text))) return;
-    await page.waitForTimeout(50);
-  }
-  throw new Error('never stored: ' + text);
-}
-
-/** Waits until IndexedDB no longer holds session `id`. */
-async function waitGone(page, id) {
-  for (let i = 0; i < 100; i++) {
-    if (!Object.keys(await storedFiles(page)).some((path) => path.endsWith('/' + id + '.json'))) return;
-    await page.waitForTimeout(50);
-  }
-  throw new Error('never deleted: ' + id);
-}
 
 const texts = async (page) => (await shownMessages(page)).map((m) => m.text);
 
