@@ -16,6 +16,12 @@
 // in what another tab added to the same session, core/session_merge.h), push, and tell the
 // other tabs on a BroadcastChannel which sessions changed.
 //
+// A page that goes away takes its timers with it, and a flush started as it hides does not
+// finish (it waits for the lock, then for IndexedDB): so as the page hides, each write not
+// flushed yet is also kept in localStorage, whose writes are synchronous, and the next start
+// merges it into the stored copy (#keepUnflushed, #recoverUnflushed). Without it, a message
+// sent just before a reload was gone after it.
+//
 // When IndexedDB is blocked or full, or a file is damaged, the store says so in plain words
 // through `notice` and everything goes on in memory; other sessions are never touched.
 //
@@ -81,6 +87,8 @@ export class Store {
    */
   #record = null;
   #tab = Math.random().toString(36).slice(2);
+  /** @type {Map<string, string[]>} session id -> the localStorage keys it was recovered from, removed once it is flushed */
+  #recovered = new Map();
 
   /** @param {import('./core.js').Core} core @param {string} name @param {StoreSink} sink */
   constructor(core, name, sink) {
@@ -102,13 +110,19 @@ export class Store {
     } catch {
       this.#sink.notice('blocked');
     }
+    if (this.persistent) this.#recoverUnflushed();
     if (this.persistent && typeof BroadcastChannel !== 'undefined') {
       this.#channel = new BroadcastChannel('confab:' + this.#name);
       this.#channel.onmessage = (event) => this.#heard(event.data);
     }
-    addEventListener('pagehide', () => this.flushSoon(0));
+    // On a phone, a page may be hidden and then closed without a pagehide.
+    const hide = () => {
+      this.#keepUnflushed();
+      this.flushSoon(0);
+    };
+    addEventListener('pagehide', hide);
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') this.flushSoon(0);
+      if (document.visibilityState === 'hidden') hide();
     });
   }
 
@@ -330,6 +344,7 @@ export class Store {
     for (const [id, entry] of changes) {
       if (this.#pending.get(id) !== entry) continue;  // saved again meanwhile: still pending
       this.#pending.delete(id);
+      this.#forgetUnflushed(id);
       // The file holds what was pending (a merge forgot the list's entry), so the entry stands.
       const known = this.#entries.get(id);
       if (known?.version === entry) known.version = this.#version(id) ?? {};
@@ -370,6 +385,67 @@ export class Store {
       this.#write(id, entry.raw ?? merged);
     }
     return written;
+  }
+
+  /**
+   * Keeps every write not flushed yet in localStorage, with the ids of the messages this tab
+   * held (the merge's `known`), until a flush takes it to IndexedDB. A session too large for
+   * localStorage (about 5 MB an origin) is not kept, and is lost if the page goes now.
+   */
+  #keepUnflushed() {
+    if (!this.persistent) return;
+    for (const [id, entry] of this.#pending) {
+      if (entry.bytes === null) continue;
+      try {
+        localStorage.setItem(this.#unflushedKey(id), JSON.stringify({ bytes: entry.bytes, known: [...(this.#known.get(id) ?? [])] }));
+      } catch (error) {
+        console.warn('confab: could not keep', id, 'as the page hides', error);
+      }
+    }
+  }
+
+  /**
+   * Saves what pages of this store kept as they hid (#keepUnflushed), merged with the stored
+   * copies as another tab's write would be. Read from storage any script of the page can
+   * write: what does not load as that session is dropped, never written over a stored file.
+   */
+  #recoverUnflushed() {
+    const prefix = this.#unflushedKey('');
+    /** @type {string[]} */
+    let keys = [];
+    try {
+      keys = Object.keys(localStorage).filter((key) => key.startsWith(prefix));
+    } catch { /* no localStorage: nothing was kept */ }
+    for (const key of keys) {
+      const id = key.slice(prefix.length).split(':')[1] ?? '';
+      let kept = null;
+      try { kept = JSON.parse(localStorage.getItem(key) ?? 'null'); } catch { /* dropped below */ }
+      const valid = !!kept && typeof kept.bytes === 'string' && Array.isArray(kept.known) &&
+        this.#core.check(kept.bytes).summary?.id === id;
+      if (!valid) {
+        try { localStorage.removeItem(key); } catch { /* already gone */ }
+        continue;
+      }
+      const known = kept.known.filter((/** @type {unknown} */ k) => typeof k === 'string');
+      const stored = this.read(id);
+      this.#remember(id, '', known);
+      this.#recovered.set(id, [...(this.#recovered.get(id) ?? []), key]);
+      this.save(id, stored && stored !== kept.bytes ? this.#core.merge(kept.bytes, stored, known) : kept.bytes);
+    }
+  }
+
+  /** Session `id` is in IndexedDB now: what was kept of it in localStorage goes. */
+  #forgetUnflushed(/** @type {string} */ id) {
+    try {
+      localStorage.removeItem(this.#unflushedKey(id));
+      for (const key of this.#recovered.get(id) ?? []) localStorage.removeItem(key);
+    } catch { /* no localStorage */ }
+    this.#recovered.delete(id);
+  }
+
+  /** Where #keepUnflushed keeps session `id` for this tab; with '' the prefix of every tab's. */
+  #unflushedKey(/** @type {string} */ id) {
+    return 'confab:unflushed:' + encodeURIComponent(this.#name) + ':' + (id ? this.#tab + ':' + id : '');
   }
 
   #remember(/** @type {string} */ id, /** @type {string} */ bytes, /** @type {string[] | undefined} */ ids) {

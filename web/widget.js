@@ -240,6 +240,7 @@ class Widget {
     if (this.#busy) this.stop();
     // What the list shows of it is the check's (only the id may be new): the list need not read it again.
     this.#store.save(id, bytes, { summary: { ...checked.summary, id } });
+    this.#store.flush();  // a whole conversation the visitor chose: to disk now, as a finished reply goes
     await this.#openStoredInSteps(id);
     this.#relist();
     return id;

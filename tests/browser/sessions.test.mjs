@@ -51,6 +51,43 @@ test('sessions: a reload keeps the conversation', async () => {
   await context.close();
 });
 
+test('sessions: a reload at once after sending (before the debounced flush) keeps the message', async () => {
+  // A save is flushed to IndexedDB 250 ms later (a burst of saves is one flush), and a page that
+  // goes away takes its timers with it: what is not flushed yet is kept in localStorage as the
+  // page hides, and merged into the stored copy at the next start.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const first = await chat(page, 'remember the tent');
+  await waitStored(page, tail(first));
+  const before = await texts(page);
+  await sendMessage(page, 'and the stove');
+  await page.locator('confab-chat .msg.user').nth(1).waitFor();
+  await page.reload();
+  await openWidget(page);
+  await page.locator('confab-chat .msg.user').nth(1).waitFor({ timeout: 5000 });
+  const shown = await texts(page);
+  assert.deepEqual(shown.slice(0, 3), [...before, 'and the stove']);
+  // Once it is in IndexedDB, nothing of it is left in localStorage (the list's record stays).
+  await waitStored(page, 'and the stove');
+  await page.waitForFunction(() => Object.keys(localStorage).every((k) => k.startsWith('confab:list:')));
+  // What is kept there is read from storage any script of the page can write: a copy that does
+  // not load as that session is dropped, and the stored one stands.
+  const [{ id }] = await page.evaluate(() => window.Confab.widget.sessions());
+  const all = await texts(page);
+  await page.evaluate((id) => {
+    localStorage.setItem('confab:unflushed:confab:x:' + id, JSON.stringify({ bytes: '{"messages": [', known: [] }));
+    localStorage.setItem('confab:unflushed:confab:y:' + id, '7');
+  }, id);
+  await page.reload();
+  await openWidget(page);
+  await page.locator('confab-chat .msg.user').nth(1).waitFor();
+  assert.deepEqual(await texts(page), all);
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('confab:list:'))), []);
+  await context.close();
+});
+
 test('sessions: closing and restarting the browser keeps the conversation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'confab-profile-'));
   const options = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu',
