@@ -134,7 +134,9 @@ struct TrimPlan {
 };
 
 // Plans the next request. Deterministic: the same session, estimator state and options give
-// the same plan. Costs one estimate per message and per stored summary it considers.
+// the same plan. Costs one estimate per message it may send (the fixed ones, and the units from
+// the newest back until the budget is full, or all of them when they fit) and per stored
+// summary it considers: in a long session, not one per message.
 TrimPlan plan_context(const Session& session, const TokenEstimator& estimator, const TrimOptions& options = {});
 
 // What the plan sends, in order: the system prompt (settings.system_prompt, when not empty) as
