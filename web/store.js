@@ -348,7 +348,7 @@ export class Store {
     for (const [id, entry] of changes) {
       if (this.#pending.get(id) !== entry) continue;  // saved again meanwhile: still pending
       this.#pending.delete(id);
-      this.#forgetUnflushed(id);
+      this.#forgetUnflushed(id, entry.bytes === null);
       // The file holds what was pending (a merge forgot the list's entry), so the entry stands.
       const known = this.#entries.get(id);
       if (known?.version === entry) known.version = this.#version(id) ?? {};
@@ -452,11 +452,21 @@ export class Store {
     }
   }
 
-  /** Session `id` is in IndexedDB now: what was kept of it in localStorage goes. */
-  #forgetUnflushed(/** @type {string} */ id) {
+  /**
+   * Session `id` is in IndexedDB now: what was kept of it in localStorage goes. When it was
+   * deleted, so does what every other tab kept of it: a tab that closed before its flush would
+   * otherwise bring the deleted session back at the next start.
+   */
+  #forgetUnflushed(/** @type {string} */ id, everyTab = false) {
     try {
       localStorage.removeItem(this.#unflushedKey(id));
       for (const key of this.#recovered.get(id) ?? []) localStorage.removeItem(key);
+      if (everyTab) {
+        const prefix = this.#unflushedKey('');
+        for (const key of Object.keys(localStorage)) {
+          if (key.startsWith(prefix) && key.slice(prefix.length).split(':')[1] === id) localStorage.removeItem(key);
+        }
+      }
     } catch { /* no localStorage */ }
     this.#recovered.delete(id);
   }

@@ -120,6 +120,32 @@ test('sessions: a reload at once after sending (before the debounced flush) keep
   await context.close();
 });
 
+test('sessions: a session deleted here stays deleted when a tab that closed before its flush kept a copy', async () => {
+  // Another tab kept the session in localStorage as it went away (a write it never flushed); this
+  // tab, open all along, deletes the session. The next start must not bring it back.
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const turn = await chat(page, 'delete me for good');
+  await waitStored(page, tail(turn));
+  const [{ id }] = await page.evaluate(() => window.Confab.widget.sessions());
+  await page.evaluate(async (id) => {
+    const bytes = await window.Confab.widget.exportSession(id);
+    localStorage.setItem('confab:unflushed:confab:gone-tab:' + id, JSON.stringify({ bytes, known: [] }));
+    await window.Confab.widget.deleteSession(id);
+  }, id);
+  await waitGone(page, id);
+  await page.waitForFunction(() => Object.keys(localStorage).every((k) => k.startsWith('confab:list:')));
+  await page.reload();
+  await openWidget(page);
+  // The start's recovery writes what it keeps at once (the list shows it), and flushes it 250 ms later.
+  await page.waitForTimeout(500);
+  assert.deepEqual((await page.evaluate(() => window.Confab.widget.sessions())).map((s) => s.id).filter((s) => s === id), []);
+  assert.deepEqual(Object.keys(await storedFiles(page)).filter((path) => path.endsWith('/' + id + '.json')), []);
+  await context.close();
+});
+
 test('sessions: closing and restarting the browser keeps the conversation', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'confab-profile-'));
   const options = { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu',
