@@ -428,14 +428,12 @@ export class Store {
    * write: what does not load as that session is dropped, never written over a stored file.
    */
   #recoverUnflushed() {
-    const prefix = this.#unflushedKey('');
-    /** @type {string[]} */
-    let keys = [];
+    /** @type {{ key: string, id: string }[]} */
+    let writes = [];
     try {
-      keys = Object.keys(localStorage).filter((key) => key.startsWith(prefix));
+      writes = this.#keptWrites();
     } catch { /* no localStorage: nothing was kept */ }
-    for (const key of keys) {
-      const id = key.slice(prefix.length).split(':')[1] ?? '';
+    for (const { key, id } of writes) {
       let kept = null;
       try { kept = JSON.parse(localStorage.getItem(key) ?? 'null'); } catch { /* dropped below */ }
       const valid = !!kept && typeof kept.bytes === 'string' && Array.isArray(kept.known) &&
@@ -461,14 +459,16 @@ export class Store {
     try {
       localStorage.removeItem(this.#unflushedKey(id));
       for (const key of this.#recovered.get(id) ?? []) localStorage.removeItem(key);
-      if (everyTab) {
-        const prefix = this.#unflushedKey('');
-        for (const key of Object.keys(localStorage)) {
-          if (key.startsWith(prefix) && key.slice(prefix.length).split(':')[1] === id) localStorage.removeItem(key);
-        }
-      }
+      if (everyTab) for (const kept of this.#keptWrites()) if (kept.id === id) localStorage.removeItem(kept.key);
     } catch { /* no localStorage */ }
     this.#recovered.delete(id);
+  }
+
+  /** What every tab of this store kept as it hid (#keepUnflushed): the keys, and the sessions' ids. Throws without localStorage. */
+  #keptWrites() {
+    const prefix = this.#unflushedKey('');
+    return Object.keys(localStorage).filter((key) => key.startsWith(prefix))
+      .map((key) => ({ key, id: key.slice(prefix.length).split(':')[1] ?? '' }));
   }
 
   /** Where #keepUnflushed keeps session `id` for this tab; with '' the prefix of every tab's. */
