@@ -45,6 +45,7 @@ struct TextProfile {
     std::int64_t ascii_letters_past_10 = 0;  // ... and of max(0, length - 10)
     std::int64_t ascii_cut_tenths = 0;    // expected cuts inside those words from their pairs of letters, in tenths
     std::int64_t caps_words = 0;          // ASCII words of 2 or more letters, all capitals
+    std::int64_t caps_letters_past_3 = 0; // sum over those words of max(0, length - 3)
     std::int64_t joined_words = 0;        // words right after ASCII punctuation, no space between ("/path", "a.b.c")
     std::int64_t led_words = 0;           // words that took the punctuation mark before them (".h", "_id")
     std::int64_t han_chars = 0;           // CJK ideographs

@@ -61,6 +61,8 @@ TEST_CASE("token_estimator: cuts text where o200k_base's pre-tokenizer does")
     CHECK(profile("fooBar").ascii_words == 2);              // a capital after a small letter starts a piece
     CHECK(profile("HTTPServer").ascii_words == 1);          // capitals, then small letters: one piece
     CHECK(profile("NASA").caps_words == 1);
+    CHECK(profile("NASA PARSING").caps_letters_past_3 == 1 + 4);
+    CHECK(profile("Parsing").caps_letters_past_3 == 0);
     CHECK(profile("internationalization").ascii_letters_past_6 == 14);
     CHECK(profile("internationalization").ascii_letters_past_10 == 10);
 

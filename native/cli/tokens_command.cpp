@@ -43,7 +43,7 @@ std::string profile_json(const TextProfile& p)
     const std::pair<const char*, std::int64_t> counts[] = {
         {"ascii_words", p.ascii_words}, {"ascii_cut_tenths", p.ascii_cut_tenths},
         {"ascii_letters_past_6", p.ascii_letters_past_6}, {"ascii_letters_past_10", p.ascii_letters_past_10},
-        {"caps_words", p.caps_words}, {"led_words", p.led_words}, {"joined_words", p.joined_words}, {"latin_letters", p.latin_letters},
+        {"caps_words", p.caps_words}, {"caps_letters_past_3", p.caps_letters_past_3}, {"led_words", p.led_words}, {"joined_words", p.joined_words}, {"latin_letters", p.latin_letters},
         {"han_chars", p.han_chars},
         {"han_runs", p.han_runs}, {"spaced_han_runs", p.spaced_han_runs}, {"han_pairs", p.han_pairs},
         {"kana_chars", p.kana_chars}, {"hangul_chars", p.hangul_chars}, {"other_letters", p.other_letters},
