@@ -687,7 +687,7 @@ TEST_CASE("session: SessionLoader loads a step at a time what load_session loads
     same_load_in_steps(" \n{ \"version\" : 1 ,\"messages\" :\r\n[ {\"role\":\"user\",\"content\":\"a ] } \\\" [\"} ,"
                        "\t{\"role\":\"assistant\"} ] , \"format\":\"confab.session\" } \n");
     // What the loader does not split goes to load_session whole; what fails is refused as it refuses.
-    for (const std::string bytes : std::initializer_list<std::string>{
+    for (const std::string& bytes : std::initializer_list<std::string>{
              R"({"format":"confab.session","version":1})",                                        // no messages
              R"({"format":"confab.session","version":1,"messages":{}})",                          // not an array
              R"({"format":"confab.session","version":1,"messages":[],"messages":[{"role":"user"}]})",
