@@ -43,13 +43,52 @@ const text = new TextDecoder();
 
 const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
 
+/** The ids of the messages of a session file (none when it is damaged). @returns {string[]} */
+function idsIn(/** @type {string} */ bytes) {
+  try {
+    return (JSON.parse(bytes).messages ?? []).map((/** @type {any} */ m) => m?.id).filter((/** @type {unknown} */ id) => typeof id === 'string');
+  } catch {
+    return [];  // damaged: nothing to remember
+  }
+}
+
+/**
+ * A write waiting for the flush: a session's text (null: delete it), or its UTF-8 as the core
+ * wrote it, whose text is decoded only when something reads it (a merge with another tab's copy,
+ * the page hiding). Most saves are only written to the file and flushed, and decoding cost 7-8 ms
+ * at every save of a 6 MB session. A new object per change.
+ */
+class Write {
+  /** @type {string | null | undefined} undefined: not decoded from `raw` yet */
+  #text;
+  /** @param {string | Uint8Array | null} bytes */
+  constructor(bytes) {
+    /** @type {Uint8Array | undefined} the file's UTF-8, where the core gave it */
+    this.raw = bytes instanceof Uint8Array ? bytes : undefined;
+    this.#text = bytes instanceof Uint8Array ? undefined : bytes;
+  }
+
+  get deleted() { return this.#text === null; }
+
+  /** The file's text, or null for a deletion. */
+  get bytes() { return this.#text === undefined ? (this.#text = text.decode(this.raw)) : this.#text; }
+
+  /** Replaces the file's text (a merge's); its UTF-8 is the file system's to make. */
+  set bytes(/** @type {string} */ value) {
+    this.#text = value;
+    this.raw = undefined;
+  }
+
+  /** What a file takes: the UTF-8 where there is one, else the text. */
+  get contents() { return this.raw ?? /** @type {string} */ (this.bytes); }
+}
+
 export class Store {
   #core; #sink; #dir; #name;
   persistent = false;
   /**
-   * session id -> bytes to write (null: delete), and the same bytes as UTF-8 where the core gave
-   * them so; a new object per change
-   * @type {Map<string, {bytes: string | null, raw?: Uint8Array}>}
+   * session id -> what to write
+   * @type {Map<string, Write>}
    */
   #pending = new Map();
   /**
@@ -138,7 +177,7 @@ export class Store {
     /** @type {Entry[]} */
     const entries = [];
     const ids = new Set(this.#files());
-    for (const [id, entry] of this.#pending) entry.bytes === null ? ids.delete(id) : ids.add(id);
+    for (const [id, entry] of this.#pending) entry.deleted ? ids.delete(id) : ids.add(id);
     for (const id of ids) {
       const version = this.#version(id);
       let known = this.#entries.get(id);
@@ -249,7 +288,7 @@ export class Store {
   /** The bytes of session `id` as UTF-8, as the file holds them, or null when there is none. */
   readRaw(/** @type {string} */ id) {
     const entry = this.#pending.get(id);
-    if (entry) return entry.bytes === null ? null : entry.raw ?? utf8.encode(entry.bytes);
+    if (entry) return entry.deleted ? null : entry.raw ?? utf8.encode(/** @type {string} */ (entry.bytes));
     try {
       return /** @type {Uint8Array} */ (this.#core.fs.readFile(this.#path(id)));
     } catch {
@@ -276,22 +315,23 @@ export class Store {
    * ids, as the core read them; without them, the bytes are parsed for them.
    */
   opened(/** @type {string} */ id, /** @type {string} */ bytes, /** @type {string[]=} */ ids) {
-    this.#remember(id, bytes, ids);
+    this.#remember(id, ids ?? idsIn(bytes));
   }
 
   /**
-   * Stores a session's bytes; flushed soon. From the core's SaveSession, `also` brings what
-   * would otherwise be read out of them again: the same bytes as UTF-8 (the file takes them),
-   * what the list shows of them, and their messages' ids. A 6 MB session's save cost a parse
-   * (for the ids), an encoding, and a check at the next list (for the summary) before.
-   * @param {string} key @param {string} bytes
-   * @param {{ raw?: Uint8Array, summary?: Entry, ids?: string[] }} [also]
+   * Stores a session's bytes, its text or its UTF-8 (the core's SaveSession: the file takes it
+   * as it is); flushed soon. From the core's SaveSession, `also` brings what would otherwise be
+   * read out of them again: what the list shows of them, and their messages' ids. A 6 MB
+   * session's save cost a decoding, a parse (for the ids), an encoding, and a check at the next
+   * list (for the summary) before.
+   * @param {string} key @param {string | Uint8Array} bytes
+   * @param {{ summary?: Entry, ids?: string[] }} [also]
    */
   save(key, bytes, also = {}) {
-    this.#remember(key, bytes, also.ids);
-    const entry = { bytes, raw: also.raw };
+    const entry = new Write(bytes);
+    this.#remember(key, also.ids ?? idsIn(/** @type {string} */ (entry.bytes)));
     this.#pending.set(key, entry);
-    this.#write(key, entry.raw ?? bytes);
+    this.#write(key, entry.contents);
     this.#touch(key, this.#synced.get(key));  // see #synced
     const s = also.summary;
     if (s) this.#entries.set(key, { version: entry, error: '', entry: { id: key, title: s.title,
@@ -300,7 +340,7 @@ export class Store {
   }
 
   remove(/** @type {string} */ id) {
-    this.#pending.set(id, { bytes: null });
+    this.#pending.set(id, new Write(null));
     try { this.#core.fs.unlink(this.#path(id)); } catch { /* not written yet */ }
     this.flushSoon(0);
   }
@@ -348,7 +388,7 @@ export class Store {
     for (const [id, entry] of changes) {
       if (this.#pending.get(id) !== entry) continue;  // saved again meanwhile: still pending
       this.#pending.delete(id);
-      this.#forgetUnflushed(id, entry.bytes === null);
+      this.#forgetUnflushed(id, entry.deleted);
       // The file holds what was pending (a merge forgot the list's entry), so the entry stands.
       const known = this.#entries.get(id);
       if (known?.version === entry) known.version = this.#version(id) ?? {};
@@ -371,8 +411,7 @@ export class Store {
     const fs = this.#core.fs;
     const times = new Map();
     for (const [id, entry] of this.#pending) {
-      const bytes = entry.bytes;
-      if (bytes === null) {
+      if (entry.deleted) {
         try { fs.unlink(this.#path(id)); } catch { /* already gone */ }
         times.set(id, null);
         continue;
@@ -382,16 +421,16 @@ export class Store {
       // time of this tab's last push holds that push or this tab's pending bytes.
       if (stat && stat.mtime !== this.#synced.get(id)) {
         const stored = text.decode(fs.readFile(this.#path(id)));
+        const bytes = /** @type {string} */ (entry.bytes);
         const merged = stored === bytes ? bytes : this.#core.merge(bytes, stored, [...(this.#known.get(id) ?? [])]);
         if (merged !== bytes) {
           entry.bytes = merged;
-          entry.raw = undefined;
           this.#entries.delete(id);  // the list reads the merged bytes again
           this.#sink.merged(id, merged);
         }
       }
       // The pull may have replaced the file (MEMFS gives it a new array) and left `raw` as it was.
-      this.#write(id, entry.raw ?? entry.bytes);
+      this.#write(id, entry.contents);
       const ms = Math.max(Date.now(), (this.#synced.get(id) ?? 0) + 1, (stat?.mtime ?? 0) + 1);  // not IndexedDB's time
       this.#touch(id, ms);
       times.set(id, ms);
@@ -413,7 +452,7 @@ export class Store {
   #keepUnflushed() {
     if (!this.persistent) return;
     for (const [id, entry] of this.#pending) {
-      if (entry.bytes === null) continue;
+      if (entry.deleted) continue;
       try {
         localStorage.setItem(this.#unflushedKey(id), JSON.stringify({ bytes: entry.bytes, known: [...(this.#known.get(id) ?? [])] }));
       } catch (error) {
@@ -444,7 +483,7 @@ export class Store {
       }
       const known = kept.known.filter((/** @type {unknown} */ k) => typeof k === 'string');
       const stored = this.read(id);
-      this.#remember(id, '', known);
+      this.#remember(id, known);
       this.#recovered.set(id, [...(this.#recovered.get(id) ?? []), key]);
       this.save(id, stored && stored !== kept.bytes ? this.#core.merge(kept.bytes, stored, known) : kept.bytes);
     }
@@ -476,16 +515,11 @@ export class Store {
     return 'confab:unflushed:' + encodeURIComponent(this.#name) + ':' + (id ? this.#tab + ':' + id : '');
   }
 
-  #remember(/** @type {string} */ id, /** @type {string} */ bytes, /** @type {string[] | undefined} */ ids) {
+  /** Adds `ids` to the messages this tab has held of session `id` (the merge's `known`). */
+  #remember(/** @type {string} */ id, /** @type {string[]} */ ids) {
     let known = this.#known.get(id);
     if (!known) this.#known.set(id, (known = new Set()));
-    if (ids) {
-      for (const i of ids) if (i) known.add(i);
-      return;
-    }
-    try {
-      for (const m of JSON.parse(bytes).messages ?? []) if (m.id) known.add(m.id);
-    } catch { /* damaged: nothing to remember */ }
+    for (const i of ids) if (i) known.add(i);
   }
 
   /** Writes a session file: `bytes` as text, or as UTF-8 that the file then owns. */

@@ -59,7 +59,8 @@ class Widget {
   #priming = false;
   /** @type {Set<number>} assistant messages shown once (opened), whose next show_message finishes them */
   #opened = new Set();
-  #lastBytes = '';
+  /** @type {{ readonly bytes: string }} the open session's file as this tab last wrote or opened it (a save's text is decoded when read) */
+  #lastFile = { bytes: '' };
   #prefix = 'm' + random(4) + '-';
   #menuOpen = false;
 
@@ -199,7 +200,7 @@ class Widget {
       return;
     }
     this.#store.save(id, result.bytes);
-    if (id === this.#id) this.#lastBytes = result.bytes;
+    if (id === this.#id) this.#lastFile = { bytes: result.bytes };
     this.#relist();
   }
 
@@ -293,8 +294,8 @@ class Widget {
           break;
         case 'run_tool': this.#runTool(effect); break;
         case 'save_session':
-          this.#lastBytes = effect.bytes;
-          this.#store.save(effect.key, effect.bytes, { raw: effect.raw, summary: effect.summary, ids: effect.ids });
+          this.#lastFile = effect;
+          this.#store.save(effect.key, effect.raw, { summary: effect.summary, ids: effect.ids });
           break;
         case 'show_message': this.#showMessage(effect.index, effect.message); break;
         case 'show_delta':
@@ -470,7 +471,7 @@ class Widget {
     }
     for (const problem of result.problems ?? []) console.error('confab: tool refused:', problem);
     this.#id = result.id || id;
-    this.#lastBytes = bytes ?? '';
+    this.#lastFile = { bytes: bytes ?? '' };
     if (bytes !== null) this.#store.opened(this.#id, bytes, result.ids ?? []);
     this.#busy = false;
     this.#view.busy(false);
@@ -514,14 +515,14 @@ class Widget {
       // Deleted in another tab while open here: it goes here too, or the next save from here
       // would bring it back. (A reply that was streaming here meanwhile saves it again: new
       // words are kept over a deletion made before them.)
-      if (this.#lastBytes) this.#deletedElsewhere();
+      if (this.#lastFile.bytes) this.#deletedElsewhere();
       return;
     }
-    if (bytes !== this.#lastBytes) this.#reopenInSteps(bytes, this.#id).catch((e) => console.error('confab: could not open the session again', e));
+    if (bytes !== this.#lastFile.bytes) this.#reopenInSteps(bytes, this.#id).catch((e) => console.error('confab: could not open the session again', e));
   }
 
   #deletedElsewhere() {
-    const name = this.#nameIn(this.#lastBytes);
+    const name = this.#nameIn(this.#lastFile.bytes);
     this.#openNewest();
     this.#relist();
     this.#view.notice(this.#t('deletedElsewhere', { name }));

@@ -51,27 +51,38 @@ test('sessions: a reload keeps the conversation', async () => {
   await context.close();
 });
 
-test('sessions: a flush reads nothing back from IndexedDB when no other tab wrote the session', async () => {
+test('sessions: a turn reads nothing back from IndexedDB and decodes no session file when no other tab wrote the session', async () => {
   // A flush pulls what other tabs wrote before it pushes. It used to load this tab's own last
   // copy back every time and decode it, to see whether another tab had replaced it: about 40 ms
   // a flush for a 5.9 MB session, once a second while a reply streamed. The file's time says so now.
+  // And every save decoded the file the core wrote into text (7-8 ms for 5.9 MB), which only a
+  // merge with another tab's copy, or the page hiding, reads.
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(site.pages.url + '/host.html');
   await openWidget(page);
   const first = await chat(page, 'count the reads');
   await waitStored(page, tail(first));
-  await page.evaluate(() => {
+  await page.evaluate((widget) => {
     window.reads = [];
     const { get } = IDBObjectStore.prototype;
     IDBObjectStore.prototype.get = function (key) {
       window.reads.push(String(key));
       return get.call(this, key);
     };
-  });
+    // Session files the widget's scripts decode (not this test's storedFiles).
+    window.decodedFiles = 0;
+    const { decode } = TextDecoder.prototype;
+    TextDecoder.prototype.decode = function (...args) {
+      const text = decode.apply(this, args);
+      if (text.includes('"format":"confab.session"') && new Error().stack.includes(widget)) window.decodedFiles += 1;
+      return text;
+    };
+  }, site.relay.url);
   const second = await chat(page, 'and again');
   await waitStored(page, tail(second));
   assert.deepEqual(await page.evaluate(() => window.reads), []);
+  assert.equal(await page.evaluate(() => window.decodedFiles), 0);
   // Another tab's write is still read, and merged in (see "two tabs" below for the merge).
   const other = await context.newPage();
   await other.goto(site.pages.url + '/host.html');
@@ -80,6 +91,7 @@ test('sessions: a flush reads nothing back from IndexedDB when no other tab wrot
   const third = await chat(other, 'from the other tab');
   await waitStored(other, tail(third));
   await page.waitForFunction(() => window.reads.some((key) => key.endsWith('.json')));
+  await page.waitForFunction(() => window.decodedFiles > 0);  // to be merged, and shown
   await context.close();
 });
 
