@@ -806,9 +806,15 @@ double TokenEstimator::factor(std::string_view model) const
     if (it == calibrations_.end()) return 1.0;
     const Calibration& calibration = it->second;
     // What requests added to their anchor holds the template's share of each message too; a
-    // reply's count is the steadier guess until there is such a report.
-    if (!calibration.from_growth && calibration.reply_estimated > 0)
-        return calibration.reply_reported / calibration.reply_estimated;
+    // reply's count is the steadier guess until there is such a report, pooled with what whole
+    // requests read when the two agree (see reading_agreement).
+    if (!calibration.from_growth && calibration.reply_estimated > 0) {
+        const double replies = calibration.reply_reported / calibration.reply_estimated;
+        const bool agree = calibration.estimated > 0 &&
+                           std::abs(calibration.reported / calibration.estimated / replies - 1) <= reading_agreement;
+        if (!agree) return replies;
+        return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
+    }
     if (calibration.estimated + calibration.reply_estimated <= 0) return 1.0;
     return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
 }

@@ -183,6 +183,13 @@ public:
     // it is the provider's own count), and only the rest is estimated.
     void calibrate_reply(std::string_view model, const Message& reply, const nlohmann::json& usage);
     static constexpr std::int64_t min_reply_tokens = 16;
+    // Until requests have grown an anchor, whole requests and replies are read together when
+    // their ratios are within this share of each other: they read the same tokenizer, with
+    // nothing beside the messages to tell apart. One short reply is a noisy reading (a 25-token
+    // reply read 0.89 of o200k_base's own count, and the next request was 4.9% under), and the
+    // first request is usually the larger sample. Tool definitions part them (300 tokens beside
+    // a 1,000-token request read 1.3), and then the reply alone is the factor, as above.
+    static constexpr double reading_agreement = 0.15;
 
     // The current correction factor for `model` (1.0 when never calibrated).
     double factor(std::string_view model) const;

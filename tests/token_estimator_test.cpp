@@ -494,6 +494,31 @@ TEST_CASE("token_estimator: a reply's reported count teaches the factor that a r
                                                           TokenEstimator::estimate_text(counted[3].text))));
 }
 
+TEST_CASE("token_estimator: before requests grow an anchor, a reply and a whole request that agree are read together")
+{
+    const auto usage = [](std::int64_t completion) { return nlohmann::json{{"completion_tokens", completion}}; };
+    const std::vector<Message> first = {text_message(Role::system, system_prompt.text), text_message(Role::user, counted[0].text)};
+    const Message reply = text_message(Role::assistant, counted[1].text);
+    const auto request_estimate = double(TokenEstimator().estimate_messages(first));
+    const auto reply_estimate = double(TokenEstimator::estimate_text(counted[1].text));
+
+    // The request read 1.05 of its estimate and the reply 0.95: the same tokenizer, each a noisy
+    // reading of it; both count, each by its size.
+    TokenEstimator same;
+    const auto request_count = std::llround(1.05 * request_estimate);
+    const auto reply_count = std::llround(0.95 * reply_estimate);
+    same.calibrate("m", same.sent(first), request_count);
+    same.calibrate_reply("m", reply, usage(reply_count));
+    CHECK(same.factor("m") == doctest::Approx(double(request_count + reply_count) / (request_estimate + reply_estimate)));
+
+    // The request read 1.4 (tool definitions beside its messages) and the reply 1.0: the reply is the factor.
+    TokenEstimator apart;
+    apart.calibrate("m", apart.sent(first), std::llround(1.4 * request_estimate));
+    apart.calibrate_reply("m", reply, usage(std::llround(reply_estimate)));
+    CHECK(apart.factor("m") == doctest::Approx(std::llround(reply_estimate) / reply_estimate));
+    CHECK(apart.overhead("m") > 0);
+}
+
 TEST_CASE("token_estimator: what a message costs is kept, and a changed message is counted again")
 {
     // One estimator asked many times gives what a fresh one gives, for every message and every
