@@ -813,7 +813,6 @@ double TokenEstimator::factor(std::string_view model) const
         const bool agree = calibration.estimated > 0 &&
                            std::abs(calibration.reported / calibration.estimated / replies - 1) <= reading_agreement;
         if (!agree) return replies;
-        return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
     }
     if (calibration.estimated + calibration.reply_estimated <= 0) return 1.0;
     return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
