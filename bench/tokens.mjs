@@ -12,7 +12,8 @@
 // "under" the worst underestimate, "over" the worst overestimate. Conversations: consecutive
 // messages of one file as alternating user and assistant turns behind a system prompt, counted
 // by `confab tokens --messages` against the OpenAI cookbook's count (3 per message, 1 for the
-// role, 3 to prime the reply) over exact content counts. Calibration: growing requests of a
+// role, 3 to prime the reply) over exact content counts. Tool definitions: what a request's
+// tools add, against the cookbook's count of them. Calibration: growing requests of a
 // conversation, each followed by the provider's count, and the next request's estimate after
 // 0, 1 and 2 or more reports (issue 3 asks for 3% once calibrated).
 //
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 import { encoding, readCorpus, types } from './token-corpus.mjs';
+import { toolDefinitions } from './tool-definitions.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -94,32 +96,67 @@ for (const type of types) {
   console.log(`${type.padEnd(9)} ${String(group.length).padStart(2)} conversations  mean ${abs(e.mean)}  under ${pct(e.under)}  over ${pct(e.over)}`);
 }
 
+// ---- tool definitions ----------------------------------------------------------------------
+// What a request's tools add (TokenEstimator::estimate_tools, through `confab tokens --messages`
+// with {"messages": [], "tools": [...]}) against the count of OpenAI's cookbook for gpt-4o
+// (num_tokens_for_tools: 7 per function, 3 per property and for a properties list, 3 per enum
+// value less 3 per enum, 12 for the list, and the exact tokens of "name:description",
+// "name:type:description" and each enum value; it matched the API's prompt_tokens on its
+// example), per tool of bench/tool-definitions.mjs and for all of them in one request.
+const exactOf = (text) => encoding.encode(text).length;
+const trimmed = (text) => (text.endsWith('.') ? text.slice(0, -1) : text);
+const cookbookTools = (list) => 12 + list.reduce((sum, t) => {
+  let n = 7 + exactOf(`${t.name}:${trimmed(t.description)}`);
+  const properties = Object.entries(t.parameters.properties);
+  if (properties.length > 0) n += 3;
+  for (const [key, p] of properties) {
+    n += 3 + exactOf(`${key}:${p.type}:${trimmed(p.description)}`);
+    if (p.enum) n += -3 + p.enum.reduce((a, item) => a + 3 + exactOf(item), 0);
+  }
+  return sum + n;
+}, 0);
+{
+  const requests = [...toolDefinitions.map((t) => [t]), toolDefinitions].map((list) => ({ messages: [], tools: list }));
+  const answers = runLines(['tokens', '--messages'], requests);
+  const e = toolDefinitions.map((t, i) => (100 * (answers[i].tools - cookbookTools([t]))) / cookbookTools([t]));
+  const all = cookbookTools(toolDefinitions);
+  console.log(`\ntool definitions vs the cookbook's count over exact contents: ${toolDefinitions.length} tools, one at a time ` +
+    `mean ${abs(e.reduce((a, x) => a + Math.abs(x), 0) / e.length)}  under ${pct(Math.min(...e))}  over ${pct(Math.max(...e))}; ` +
+    `all in one request ${answers.at(-1).tools} against ${all} (${pct((100 * (answers.at(-1).tools - all)) / all).trim()})`);
+}
+
 // ---- calibration from reported usage ---------------------------------------------------------
 // Each conversation (system prompt + 12 messages of one file as alternating turns) is sent as
 // 6 growing requests, each ending on a user message. After each, the provider reports its
 // count of the request (prompt_tokens) and of the reply it got (completion_tokens, the
 // conversation's next message), and the estimator calibrates (`--lines` with {"messages",
-// "prompt_tokens", "reply", "completion_tokens"}, one process per conversation, so each starts
-// uncalibrated); the figure is the estimate of the next request against what the provider
-// will count. Three providers: OpenAI's count (the cookbook's over exact o200k_base contents;
-// a reply's count is its content's, as OpenAI's recorded streams in ../shared/fixtures
-// report); a made-up one whose tokenizer counts 1.3 times as many and whose template spends 7
-// tokens per message and 5 to prime the reply; and OpenAI's count of requests that also offer
-// tools, whose definitions (300 tokens here, about three tools) count in prompt_tokens but
-// are not messages. The last row is that provider again when it reports prompt_tokens only.
-const exactOf = (text) => encoding.encode(text).length;
+// "tools", "prompt_tokens", "reply", "completion_tokens"}, one process per conversation, so
+// each starts uncalibrated); the figure is the estimate of the next request against what the
+// provider will count. Providers:
+// - OpenAI's count: the cookbook's over exact o200k_base contents; a reply's count is its
+//   content's, as OpenAI's recorded streams in ../shared/fixtures report.
+// - A made-up one whose tokenizer counts 1.3 times as many and whose template spends 7 tokens
+//   per message and 5 to prime the reply.
+// - OpenAI's count of requests that offer three tools (the first of bench/tool-definitions.mjs,
+//   304 tokens), counted as the cookbook counts tool definitions for gpt-4o (above); the
+//   request tells the estimator the tools. Then that provider when it reports prompt_tokens only, and the made-up one with
+//   the same tools (1.3 times their count) reporting prompt_tokens only.
+// - OpenAI's count of requests that hold 300 tokens the estimator is not told of (a relay's
+//   own system prompt, say), with replies counted.
+const tools = toolDefinitions.slice(0, 3);
+const toolTokens = cookbookTools(tools);
+const cookbook = (turns) => 3 + turns.reduce((sum, t) => sum + 3 + exactOf(t.role) + exactOf(t.content), 0);
+const madeUp = (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * exactOf(t.content), 0));
 const providers = {
-  'o200k_base (cookbook)': {
-    prompt: (turns) => 3 + turns.reduce((sum, t) => sum + 3 + exactOf(t.role) + exactOf(t.content), 0), reply: exactOf },
-  'made up: 1.3x, 7/message': {
-    prompt: (turns) => Math.round(5 + turns.reduce((sum, t) => sum + 7 + 1.3 * exactOf(t.content), 0)),
-    reply: (text) => Math.round(1.3 * exactOf(text)) },
-  'o200k_base + 300 for tools': {
-    prompt: (turns) => 300 + providers['o200k_base (cookbook)'].prompt(turns), reply: exactOf },
-  'tools, prompt_tokens only': { prompt: (turns) => 300 + providers['o200k_base (cookbook)'].prompt(turns), reply: null },
+  'o200k_base (cookbook)': { prompt: cookbook, reply: exactOf },
+  'made up: 1.3x, 7/message': { prompt: madeUp, reply: (text) => Math.round(1.3 * exactOf(text)) },
+  [`o200k_base + ${toolTokens} of tools`]: { tools, prompt: (turns) => toolTokens + cookbook(turns), reply: exactOf },
+  '  ... prompt_tokens only': { tools, prompt: (turns) => toolTokens + cookbook(turns), reply: null },
+  'made up + tools, prompt only': { tools, prompt: (turns) => Math.round(1.3 * toolTokens) + madeUp(turns), reply: null },
+  'o200k_base + 300 not told': { prompt: (turns) => 300 + cookbook(turns), reply: exactOf },
 };
-console.log('\ncalibration: the next request\'s estimate against what the provider counts, after N usage reports');
-console.log(`${'provider'.padEnd(26)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);
+console.log(`\ncalibration: the next request's estimate against what the provider counts, after N usage reports (tools: ${toolTokens} tokens by the cookbook)`);
+console.log(`${'provider'.padEnd(28)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);
 for (const [name, count] of Object.entries(providers)) {
   for (const type of types) {
     const byReports = [[], [], []];
@@ -131,14 +168,14 @@ for (const [name, count] of Object.entries(providers)) {
         const turn = { role: i % 2 === 0 ? 'user' : 'assistant', content: m.text };
         if (i % 2 === 1 && count.reply) Object.assign(requests.at(-1), { reply: turn, completion_tokens: count.reply(turn.content) });
         turns.push(turn);
-        if (i % 2 === 0) requests.push({ messages: [...turns], prompt_tokens: count.prompt(turns) });
+        if (i % 2 === 0) requests.push({ messages: [...turns], ...(count.tools && { tools: count.tools }), prompt_tokens: count.prompt(turns) });
       });
       runLines(['tokens', '--messages'], requests).forEach((answer, k) => {
         byReports[Math.min(k, 2)].push((100 * (answer.tokens - requests[k].prompt_tokens)) / requests[k].prompt_tokens);
       });
     }
     const cell = (e) => `${abs(e.reduce((a, x) => a + Math.abs(x), 0) / e.length).padStart(13)} ${pct(e.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0))}`;
-    console.log(`${name.padEnd(26)} ${type.padEnd(9)} ${byReports.map((e, k) => (k === 2 ? ' ' : '') + cell(e)).join(' | ')}`);
+    console.log(`${name.padEnd(28)} ${type.padEnd(9)} ${byReports.map((e, k) => (k === 2 ? ' ' : '') + cell(e)).join(' | ')}`);
   }
 }
 

@@ -298,7 +298,7 @@ TrimPlan plan_context(const Session& session, const TokenEstimator& estimator, c
     // cost most of a turn: 2,000 messages, 5.9 MB, about 20 of the 27 million instructions the
     // engine spent on a sent message, twice a turn (send_next and preview).
     std::vector<std::int64_t> cost(n, 0);  // of the fixed messages (too_large names the newest user message's)
-    std::int64_t fixed_cost = estimator.estimate_messages({}, model);
+    std::int64_t fixed_cost = estimator.estimate_messages({}, model, options.tools);
     if (!session.settings.system_prompt.empty())
         fixed_cost += estimator.estimate_message(system_message(session.settings.system_prompt), model);
     for (std::size_t i = 0; i < n; ++i)

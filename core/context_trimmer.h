@@ -90,6 +90,9 @@ struct TrimOptions {
     // for sending, or the two plans cut in different places.
     bool summaries = false;
     std::string model;                   // whose calibration estimates use; "" for settings.model
+    // The tool definitions the request offers, TokenEstimator::estimate_tools: the budget holds
+    // them beside the messages, as the provider's count does.
+    std::int64_t tools = 0;
     // The room for the summary message. 512 tokens is a few paragraphs: enough for names,
     // numbers and decisions, and under a tenth of the default budget.
     std::int64_t summary_tokens = 512;

@@ -171,7 +171,7 @@ void Conversation::send_reply_request(Out& out)
     open_request(Phase::requesting, false);
     stream_ = OpenAiStream();
     reply_index_.reset();
-    request_sent_ = estimator_.sent(messages_to_send(session_, next.plan));
+    request_sent_ = estimator_.sent(messages_to_send(session_, next.plan), TokenEstimator::estimate_tools(tools_.tools()));
     out(StartRequest{request_, session_.settings.endpoint, config_.headers, request_writer_.write(next.body), false});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
 }
@@ -211,7 +211,8 @@ Conversation::Preview Conversation::preview(const std::string& next_user_text) c
         return result;
     }
     result.body = std::move(built.body);
-    result.estimated_input_tokens = estimator_.estimate_messages(request.messages, session_.settings.model);
+    result.estimated_input_tokens =
+        estimator_.estimate_messages(request.messages, session_.settings.model, TokenEstimator::estimate_tools(request.tools));
     Tokens tokens;
     tokens.input = result.estimated_input_tokens;
     tokens.estimated = true;
@@ -236,6 +237,7 @@ TrimOptions Conversation::trim_options() const
 {
     TrimOptions options;
     options.summaries = config_.summaries && !summary_failed_;
+    options.tools = TokenEstimator::estimate_tools(tools_.tools());
     return options;
 }
 
@@ -698,7 +700,7 @@ Cost Conversation::session_cost() const
     // Without reported usage, a reply's input is estimated as everything before it (the
     // untrimmed upper bound), summed as it goes rather than re-estimated per reply.
     Cost total;
-    std::int64_t before = estimator_.estimate_messages({}, session_.settings.model);
+    std::int64_t before = estimator_.estimate_messages({}, session_.settings.model, TokenEstimator::estimate_tools(tools_.tools()));
     for (const auto& message : session_.messages) {
         if (message.role == Role::assistant && !message.incomplete) {
             Tokens tokens;

@@ -163,6 +163,18 @@ nlohmann::json wire_response_format(const ResponseFormat& format)
 
 } // namespace
 
+ToolSpec tool_spec_from_json(const nlohmann::json& definition)
+{
+    const nlohmann::json* function = find_member(definition, "function");
+    const nlohmann::json& source = function != nullptr && function->is_object() ? *function : definition;
+    ToolSpec tool;
+    tool.name = get_string(source, "name").value_or("");
+    tool.description = get_string(source, "description").value_or("");
+    if (const nlohmann::json* parameters = find_member(source, "parameters")) tool.parameters = *parameters;
+    tool.strict = get_bool(source, "strict");
+    return tool;
+}
+
 nlohmann::json wire_message(const Message& message)
 {
     nlohmann::json out = nlohmann::json::object();

@@ -107,6 +107,11 @@ private:
 // A missing content goes as "" except where null is allowed. Nothing is validated here.
 nlohmann::json wire_message(const Message& message);
 
+// A tool definition as a host or a file writes it: {"name", "description", "parameters",
+// "strict"}, or the same inside the wire's {"type": "function", "function": {...}}. Members
+// missing or of another type are left empty; ToolRegistry::add says what is wrong with it.
+ToolSpec tool_spec_from_json(const nlohmann::json& definition);
+
 // The rule OpenAI documents for function and response_format names: "Must be a-z, A-Z,
 // 0-9, or contain underscores and dashes, with a maximum length of 64."
 bool is_valid_name(std::string_view name);

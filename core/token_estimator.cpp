@@ -548,7 +548,10 @@ TextProfile TokenEstimator::profile(std::string_view text)
     return scanner.finish(text.size());
 }
 
-std::int64_t TokenEstimator::price(const TextProfile& p)
+namespace {
+
+// price() before rounding up.
+double unrounded_price(const TextProfile& p)
 {
     if (p.bytes == 0) return 0;
     const auto cost = [](double rate, std::int64_t count) { return rate * double(count); };
@@ -567,12 +570,98 @@ std::int64_t TokenEstimator::price(const TextProfile& p)
         cost(rates.emoji_modifier, p.emoji_modifiers) + cost(rates.space_piece, p.space_pieces) +
         cost(rates.newline_run, p.newline_runs) + cost(rates.newline_past_2, p.newlines_past_2) +
         cost(rates.invalid_byte, p.invalid_bytes);
-    return std::int64_t(std::ceil(tokens));
+    return tokens;
+}
+
+} // namespace
+
+std::int64_t TokenEstimator::price(const TextProfile& p)
+{
+    return std::int64_t(std::ceil(unrounded_price(p)));
 }
 
 std::int64_t TokenEstimator::estimate_text(std::string_view text)
 {
     return price(profile(text));
+}
+
+namespace {
+
+// A schema's description as the cookbook counts it: without one final period.
+std::string_view described(const nlohmann::json& schema)
+{
+    std::string_view text = get_string_view(schema, "description").value_or("");
+    if (text.ends_with('.')) text.remove_suffix(1);
+    return text;
+}
+
+// A JSON value as text: a string as it is, anything else as JSON.
+std::string as_text(const nlohmann::json& value)
+{
+    return value.is_string() ? value.get<std::string>() : dump_safely(value);
+}
+
+// Nested schemas deeper than this are not counted: no tool's arguments need them, and the
+// registry has already refused what nests deeper than max_json_depth.
+constexpr int max_counted_depth = 16;
+
+double properties_tokens(const nlohmann::json& schema, int depth);
+
+// Tokens of one text of a tool definition: priced without the intercept per text, and not
+// rounded (see TokenEstimator::estimate_tools).
+double piece_tokens(std::string_view text)
+{
+    return text.empty() ? 0 : std::max(0.0, unrounded_price(TokenEstimator::profile(text)) - rates.per_text);
+}
+
+// One property, "name:type:description", its enum's values and what it nests.
+double property_tokens(const std::string& name, const nlohmann::json& schema, int depth)
+{
+    std::string line = name + ':';
+    if (const nlohmann::json* type = find_member(schema, "type")) {
+        if (type->is_array()) {
+            // ["string", "null"] reads "string | null", as the provider renders a union.
+            for (std::size_t i = 0; i < type->size(); ++i) line += (i > 0 ? " | " : "") + as_text((*type)[i]);
+        } else {
+            line += as_text(*type);
+        }
+    }
+    line += ':';
+    line += described(schema);
+    double tokens = double(TokenEstimator::tokens_per_property) + piece_tokens(line);
+    if (const nlohmann::json* values = find_member(schema, "enum"); values != nullptr && values->is_array()) {
+        tokens -= TokenEstimator::tokens_per_enum_value;
+        for (const auto& value : *values)
+            tokens += double(TokenEstimator::tokens_per_enum_value) + piece_tokens(as_text(value));
+    }
+    return tokens + properties_tokens(schema, depth + 1);
+}
+
+// The properties of an object schema, or of an array's items.
+double properties_tokens(const nlohmann::json& schema, int depth)
+{
+    if (depth > max_counted_depth || !schema.is_object()) return 0;
+    if (const nlohmann::json* items = find_member(schema, "items")) return properties_tokens(*items, depth + 1);
+    const nlohmann::json* properties = find_member(schema, "properties");
+    if (properties == nullptr || !properties->is_object() || properties->empty()) return 0;
+    double tokens = double(TokenEstimator::tokens_per_properties);
+    for (const auto& [name, property] : properties->items()) tokens += property_tokens(name, property, depth);
+    return tokens;
+}
+
+} // namespace
+
+std::int64_t TokenEstimator::estimate_tools(const std::vector<ToolSpec>& tools)
+{
+    if (tools.empty()) return 0;
+    double tokens = double(tokens_per_tools);
+    for (const ToolSpec& tool : tools) {
+        std::string_view description = tool.description;
+        if (description.ends_with('.')) description.remove_suffix(1);
+        tokens += double(tokens_per_tool) + piece_tokens(tool.name + ':' + std::string(description));
+        tokens += properties_tokens(tool.parameters, 0);
+    }
+    return std::int64_t(std::ceil(tokens));
 }
 
 namespace {
@@ -663,7 +752,8 @@ std::int64_t TokenEstimator::estimate_message(const Message& message, std::strin
     return corrected(message_tokens(message), factor(model));
 }
 
-std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messages, std::string_view model) const
+std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messages, std::string_view model,
+                                               std::int64_t tools) const
 {
     const auto it = model.empty() ? calibrations_.end() : calibrations_.find(model);
     if (it != calibrations_.end() && it->second.anchor_reported > 0 && it->second.anchor.size() <= messages.size()) {
@@ -672,12 +762,12 @@ std::int64_t TokenEstimator::estimate_messages(const std::vector<Message>& messa
         std::size_t same = 0;
         while (same < n && fingerprint(messages[same]) == calibration.anchor[same]) ++same;
         if (same == n) {
-            std::int64_t added = 0;
+            std::int64_t added = tools - calibration.anchor_tools;
             const std::int64_t known = sum_messages(messages, n, &calibration, added);
             return calibration.anchor_reported + known + corrected(added, factor(model));
         }
     }
-    std::int64_t tokens = tokens_per_reply;
+    std::int64_t tokens = tokens_per_reply + tools;
     const std::int64_t known = sum_messages(messages, 0, it != calibrations_.end() ? &it->second : nullptr, tokens);
     return known + corrected(tokens, factor(model)) + overhead(model);
 }
@@ -705,10 +795,11 @@ std::int64_t TokenEstimator::overhead(std::string_view model) const
     return std::max<std::int64_t>(0, it->second.anchor_reported - corrected(it->second.anchor_estimated, factor(model)));
 }
 
-TokenEstimator::SentRequest TokenEstimator::sent(const std::vector<Message>& messages) const
+TokenEstimator::SentRequest TokenEstimator::sent(const std::vector<Message>& messages, std::int64_t tools) const
 {
     SentRequest request;
-    request.estimated = tokens_per_reply;
+    request.tools = tools;
+    request.estimated = tokens_per_reply + tools;
     request.fingerprints.reserve(messages.size());
     for (const Message& message : messages) {
         request.fingerprints.push_back(fingerprint(message));
@@ -752,6 +843,7 @@ void TokenEstimator::calibrate(std::string_view model, const SentRequest& reques
     it->second.beside_messages = it->second.beside_messages || beside_messages;
     it->second.anchor = request.fingerprints;
     it->second.anchor_estimated = request.estimated;
+    it->second.anchor_tools = request.tools;
     it->second.anchor_reported = reported_prompt_tokens;
 }
 

@@ -16,10 +16,8 @@
 // paid once per request. (Weighting underestimates more in the fit trades mean error for
 // worst: at 8 times, markdown's worst is still -11% and two types' means pass 5%.)
 //
-// Deliberately not done: exact counts (that needs the vocabulary), tokenizers other than
-// o200k_base (the calibration factor absorbs the difference), and the tokens of the request's
-// tool definitions (they are not messages; the provider's count of an earlier request holds
-// them, see calibrate(model, SentRequest, ...)).
+// Deliberately not done: exact counts (that needs the vocabulary), and tokenizers other than
+// o200k_base (the calibration factor absorbs the difference).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +28,7 @@
 #include <vector>
 
 #include "core/message.h"
+#include "core/request_builder.h"
 
 namespace confab {
 
@@ -95,6 +94,27 @@ public:
     // does not count calls; this is the count of that rendering, and calibration corrects it.
     static constexpr std::int64_t tokens_per_tool_call = 8;
 
+    // Tokens of the tool definitions a request offers, uncalibrated, as OpenAI's cookbook
+    // counts them for gpt-4o ("How to count tokens with tiktoken", num_tokens_for_tools, which
+    // matched the API's prompt_tokens on its example): per tool, tokens_per_tool and the text
+    // "name:description" (one final period dropped); if its parameters have properties,
+    // tokens_per_properties, and per property tokens_per_property and "name:type:description",
+    // and an enum's values each tokens_per_enum_value and their text, less
+    // tokens_per_enum_value once; and tokens_per_tools once for the list. The cookbook stops at
+    // the top level; the properties of nested objects and of arrays' items are counted the
+    // same way here, since the provider renders them too. None: 0. A definition is many short
+    // texts, so each is priced without estimate_text's intercept per text (the rate fitted to
+    // whole messages), and the sum is rounded up once, not each text. With the intercept, the 18
+    // tools of bench/tool-definitions.mjs came out 5.9% over the cookbook's count, and after one
+    // prompt_tokens report of a request offering tools, the next was up to 5.5% under (the
+    // overcount read as a factor below 1); without, 2.1% over and 3.7% under (bench/tokens.mjs).
+    static std::int64_t estimate_tools(const std::vector<ToolSpec>& tools);
+    static constexpr std::int64_t tokens_per_tool = 7;
+    static constexpr std::int64_t tokens_per_properties = 3;
+    static constexpr std::int64_t tokens_per_property = 3;
+    static constexpr std::int64_t tokens_per_enum_value = 3;
+    static constexpr std::int64_t tokens_per_tools = 12;
+
     // Tokens of plain text, uncalibrated. Never fails: invalid UTF-8 costs one token per bad
     // byte, as a byte-level BPE spends. One pass over the bytes, no allocation.
     static std::int64_t estimate_text(std::string_view text);
@@ -114,41 +134,41 @@ public:
     // rounded up; `model` "" means uncalibrated.
     std::int64_t estimate_message(const Message& message, std::string_view model = "") const;
 
-    // Tokens of a whole request's messages: the sum of the uncalibrated estimate_message,
-    // plus tokens_per_reply, times factor(model), rounded up, plus overhead(model); or, when
-    // the messages begin with `model`'s anchor (see calibrate(model, SentRequest, ...)), the
-    // anchor's reported count plus the messages after it so estimated. This is what `usage.prompt_tokens` reports, so
-    // pass the uncalibrated figure (model "") to calibrate().
-    std::int64_t estimate_messages(const std::vector<Message>& messages, std::string_view model = "") const;
+    // Tokens of a whole request: the sum of the uncalibrated estimate_message, plus
+    // tokens_per_reply and `tools` (estimate_tools of the tools it offers), times factor(model),
+    // rounded up, plus overhead(model); or, when the messages begin with `model`'s anchor (see
+    // calibrate(model, SentRequest, ...)), the anchor's reported count plus the messages after
+    // it so estimated (and the change in `tools` since, so estimated). This is what
+    // `usage.prompt_tokens` reports.
+    std::int64_t estimate_messages(const std::vector<Message>& messages, std::string_view model = "",
+                                   std::int64_t tools = 0) const;
 
     // estimate_text of a message's content, kept as each message's count is (message_tokens
     // below): what a session's cost takes as a reply's output when no usage was reported.
     std::int64_t content_tokens(const Message& message) const;
 
     // What calibration keeps of a request it is told the provider's count for: the uncalibrated
-    // estimate (estimate_messages(messages, "")) and a fingerprint of each message as sent.
+    // estimate (estimate_messages(messages, "", tools)), of which `tools` the tool definitions',
+    // and a fingerprint of each message as sent.
     struct SentRequest {
         std::int64_t estimated = 0;
+        std::int64_t tools = 0;
         std::vector<std::uint64_t> fingerprints;
     };
-    SentRequest sent(const std::vector<Message>& messages) const;
+    SentRequest sent(const std::vector<Message>& messages, std::int64_t tools = 0) const;
 
     // What the engine calls with a response's usage.prompt_tokens. The request becomes `model`'s
     // anchor: a later estimate_messages for `model` whose messages begin with the anchor's (the
     // same conversation grown, nothing trimmed or edited) is the reported count plus the
     // calibrated estimate of the messages after them. And the factor is calibrated as
     // calibrate(model, estimated, reported) does, but on what was added since the anchor when the
-    // request grows it: the provider's count includes what no message estimate holds, the tool
-    // definitions and its chat template, and that part cancels out (the first such report replaces
-    // what whole requests taught); a request that does not grow the anchor (a trimmed one) teaches
-    // it its count less overhead(model). Without that, a request offering about 300 tokens of
-    // tools is estimated 8-19% off on average after two reports, and up to 56% (bench/tokens.mjs).
-    // After one report, unless a reply was counted (calibrate_reply), there is no telling the
-    // tools from the tokenizer, but no tokenizer in use counts twice what o200k_base does: a
-    // whole request counted above max_factor times its
-    // estimate teaches no factor, and the difference is overhead(model) from then on (before, the
-    // factor took both, and the next request's new messages were overestimated by 14-90% on
-    // average there). The tool definitions are assumed unchanged since the anchor. A count below a
+    // request grows it: the provider's count includes what the estimate may miss, its chat
+    // template and its rendering of the tool definitions, and that part cancels out (the first
+    // such report replaces what whole requests taught); a request that does not grow the anchor
+    // (a trimmed one) teaches it its count less overhead(model). A whole request counted above
+    // max_factor times its estimate teaches no factor (no tokenizer in use counts twice what
+    // o200k_base does; tool definitions the estimate was not told of, beside a short
+    // conversation, do), and the difference is overhead(model) from then on. A count below a
     // quarter or above max_anchor_ratio times the estimate is not taken as an anchor either.
     void calibrate(std::string_view model, const SentRequest& request, std::int64_t reported_prompt_tokens);
     static constexpr double max_factor = 2;
@@ -176,8 +196,7 @@ public:
     // format is the provider's), and reasoning the usage counts apart
     // (completion_tokens_details.reasoning_tokens) is taken off, or else the reasoning text is
     // estimated with the reply. A ratio outside [1/max_factor, max_factor] teaches nothing (a
-    // count of several choices, a moderation note). Without it, a request offering 300 tokens
-    // of tools was estimated up to 22% over after one report (bench/tokens.mjs). Once the
+    // count of several choices, a moderation note). Once the
     // factor has grown from requests too, it is taken from both sums. And the reply's content
     // is sent back in the next request: estimate_messages counts it as reported (times nothing:
     // it is the provider's own count), and only the rest is estimated.
@@ -187,19 +206,20 @@ public:
     // their ratios are within this share of each other: they read the same tokenizer, with
     // nothing beside the messages to tell apart. One short reply is a noisy reading (a 25-token
     // reply read 0.89 of o200k_base's own count, and the next request was 4.9% under), and the
-    // first request is usually the larger sample. Tool definitions part them (300 tokens beside
-    // a 1,000-token request read 1.3), and then the reply alone is the factor, as above.
+    // first request is usually the larger sample. What the estimate misses beside the messages
+    // parts them (a provider's heavier template, tool definitions it renders its own way), and
+    // then the reply alone is the factor, as above.
     static constexpr double reading_agreement = 0.15;
 
     // The current correction factor for `model` (1.0 when never calibrated).
     double factor(std::string_view model) const;
 
-    // What the provider counts in every request beside its messages (tool definitions, a
-    // template heavier than the cookbook's): the anchor's count less its calibrated estimate,
-    // once the factor has been learnt from what requests added, or a whole request was counted
-    // above max_factor times its estimate (0 before, and never below 0).
-    // estimate_messages adds it to a request that is not anchored (one trimmed, say), and so
-    // the context trimmer's budget leaves room for the tools.
+    // What the provider counts in every request beyond its estimate (a template heavier than
+    // the cookbook's, tool definitions it renders longer, or that it was not told of): the
+    // anchor's count less its calibrated estimate, once the factor has been learnt from what
+    // requests added or from a reply, or a whole request was counted above max_factor times its
+    // estimate (0 before, and never below 0). estimate_messages adds it to a request that is not
+    // anchored (one trimmed, say), and so the context trimmer's budget leaves room for it.
     std::int64_t overhead(std::string_view model) const;
 
     // How much a report counts beside the one after it.
@@ -210,7 +230,8 @@ private:
         double estimated = 0;  // decayed sums over the reports
         double reported = 0;
         std::vector<std::uint64_t> anchor;    // the last reported request's fingerprints,
-        std::int64_t anchor_estimated = 0;    // its uncalibrated estimate
+        std::int64_t anchor_estimated = 0;    // its uncalibrated estimate,
+        std::int64_t anchor_tools = 0;        // of which its tool definitions'
         std::int64_t anchor_reported = 0;     // and its count; 0: no anchor
         bool from_growth = false;             // the sums are of what requests added to their anchors
         bool beside_messages = false;         // a count held more than a tokenizer explains

@@ -217,6 +217,26 @@ TEST_CASE("context_trimmer: the oldest turns go first, whole, and no more of the
     CHECK(plan.reasons == std::vector<std::string>{reason, reason});
 }
 
+TEST_CASE("context_trimmer: the budget holds the tool definitions the request offers")
+{
+    const Session s = four_turns();
+    const TokenEstimator estimator;
+    const std::int64_t two_turns = cost_of(estimator, s, {0, 5, 6, 7, 8});
+    TrimOptions options;
+    options.budget = two_turns;
+    CHECK(confab::plan_context(s, estimator, options).dropped == Indices{1, 2, 3, 4});
+    // With 150 tokens of tools, the same two turns need 150 more.
+    options.budget = two_turns + 150;
+    options.tools = 150;
+    TrimPlan plan = confab::plan_context(s, estimator, options);
+    CHECK(plan.dropped == Indices{1, 2, 3, 4});
+    CHECK(plan.estimated_tokens == two_turns + 150);
+    options.tools = 151;
+    plan = confab::plan_context(s, estimator, options);
+    CHECK(plan.dropped == range(1, 6));
+    CHECK(plan.estimated_tokens == estimator.estimate_messages(confab::messages_to_send(s, plan), "", 151));
+}
+
 TEST_CASE("context_trimmer: system messages, pinned messages and the whole current turn are never dropped")
 {
     // The current turn is mid-way through a tool round: the question, a call, its result.

@@ -470,6 +470,27 @@ TEST_CASE("conversation: a reply's completion_tokens calibrate the factor, and i
     CHECK(next < before * 4 + completion + 24);
 }
 
+TEST_CASE("conversation: the tools it offers are in the request's estimate and calibrate nothing they should not")
+{
+    Driver d;
+    const std::string question = "Hello there, how are you today?";
+    const auto without = d.conversation.preview(question).estimated_input_tokens;
+    ToolSpec weather;
+    weather.name = "get_weather";
+    weather.description = "Get the current weather and a three-day forecast for a city.";
+    weather.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string","description":"The city and country, e.g. Lisbon, Portugal."}},"required":["city"]})");
+    REQUIRE_FALSE(d.conversation.tools().add(weather));
+    const std::int64_t tools = TokenEstimator::estimate_tools(d.conversation.tools().tools());
+    REQUIRE(tools > 20);
+    const auto with = d.conversation.preview(question).estimated_input_tokens;
+    CHECK(with == without + tools);
+    d.user(question);
+    // A provider that counts the request as estimated, prompt_tokens only: the factor stays 1.
+    d.reply(text_stream("Fine.", {{"prompt_tokens", with}}));
+    CHECK(d.conversation.estimator().factor("test-model") == 1.0);
+    CHECK(d.conversation.estimator().overhead("test-model") == 0);
+}
+
 TEST_CASE("conversation: a conversation given an earlier one's estimator starts calibrated")
 {
     Driver d;

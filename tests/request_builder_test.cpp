@@ -184,6 +184,33 @@ TEST_CASE("request_builder: tools are function definitions, with description, pa
     CHECK_FALSE(body.contains("tool_choice"));
 }
 
+TEST_CASE("request_builder: a tool definition reads the same written flat or in the wire shape")
+{
+    const json flat = json::parse(R"({"name": "get_weather", "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}, "strict": true})");
+    const confab::ToolSpec tool = confab::tool_spec_from_json(flat);
+    CHECK(tool.name == "get_weather");
+    CHECK(tool.description == "Current weather for a city");
+    CHECK(tool.parameters == flat["parameters"]);
+    CHECK(tool.strict == true);
+    // What build_request sends reads back as itself.
+    confab::ChatRequest request = basic_request();
+    request.tools = {tool};
+    const json wire = confab::build_request(request).body["tools"][0];
+    const confab::ToolSpec again = confab::tool_spec_from_json(wire);
+    CHECK(again.name == tool.name);
+    CHECK(again.description == tool.description);
+    CHECK(again.parameters == tool.parameters);
+    CHECK(again.strict == tool.strict);
+    // Members missing or of another type are left empty, for ToolRegistry::add to judge.
+    const confab::ToolSpec odd = confab::tool_spec_from_json(json::parse(R"({"name": 7, "strict": "yes", "function": "x"})"));
+    CHECK(odd.name.empty());
+    CHECK(odd.description.empty());
+    CHECK(odd.parameters.is_null());
+    CHECK_FALSE(odd.strict);
+    CHECK(confab::tool_spec_from_json(json::array()).name.empty());
+}
+
 TEST_CASE("request_builder: tool_choice is a word or a named function")
 {
     using Mode = confab::ToolChoice::Mode;

@@ -361,6 +361,119 @@ TEST_CASE("token_estimator: a grown conversation is its last reported count plus
     CHECK(estimator.estimate_messages(grown, "") == request.estimated + added);
 }
 
+namespace {
+
+// OpenAI cookbook's example tool ("How to count tokens with tiktoken", section 7), whose
+// count with two messages the API reported as 101 prompt tokens for gpt-4o; the messages are
+// 33 of them (exact o200k_base contents, the cookbook's 3 per message and 3 for the reply).
+confab::ToolSpec cookbook_weather_tool()
+{
+    confab::ToolSpec tool;
+    tool.name = "get_current_weather";
+    tool.description = "Get the current weather in a given location";
+    tool.parameters = nlohmann::json::parse(R"({"type": "object", "properties": {
+        "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+        "unit": {"type": "string", "description": "The unit of temperature to return", "enum": ["celsius", "fahrenheit"]}},
+        "required": ["location"]})");
+    return tool;
+}
+
+} // namespace
+
+TEST_CASE("token_estimator: a request's tool definitions are counted as OpenAI's cookbook counts them")
+{
+    CHECK(TokenEstimator::estimate_tools({}) == 0);
+    const confab::ToolSpec weather = cookbook_weather_tool();
+    // The cookbook's count of the tool is 101 - 33 = 68.
+    const std::int64_t tools = TokenEstimator::estimate_tools({weather});
+    CAPTURE(tools);
+    CHECK(std::abs(relative_error(tools, 68)) <= 0.1);
+    // With its two messages, near the API's 101 (short messages are estimated a little over).
+    const std::vector<Message> messages = {
+        text_message(Role::system, "You are a helpful assistant that can answer to questions about the weather."),
+        text_message(Role::user, "What's the weather like in San Francisco?")};
+    const std::int64_t request = TokenEstimator().estimate_messages(messages, "", tools);
+    CAPTURE(request);
+    CHECK(request == TokenEstimator().estimate_messages(messages) + tools);
+    CHECK(std::abs(relative_error(request, 101)) <= 0.15);
+
+    // Each part is counted: a tool without parameters is its name and description and the
+    // fixed costs; a final period is not counted; an enum value costs its text and 3 more.
+    confab::ToolSpec bare;
+    bare.name = "ping";
+    bare.description = "Check that the service answers";
+    // (A definition's pieces are priced without the intercept per text and rounded up once.)
+    const std::int64_t fixed = TokenEstimator::tokens_per_tools + TokenEstimator::tokens_per_tool;
+    CHECK(TokenEstimator::estimate_tools({bare}) >= fixed + TokenEstimator::estimate_text("ping:Check that the service answers") - 1);
+    CHECK(TokenEstimator::estimate_tools({bare}) <= fixed + TokenEstimator::estimate_text("ping:Check that the service answers"));
+    confab::ToolSpec period = bare;
+    period.description += '.';
+    CHECK(TokenEstimator::estimate_tools({period}) == TokenEstimator::estimate_tools({bare}));
+    confab::ToolSpec more = weather;
+    more.parameters["properties"]["unit"]["enum"].push_back("kelvin");
+    const std::int64_t added = TokenEstimator::estimate_tools({more}) - tools;
+    CHECK(added >= TokenEstimator::tokens_per_enum_value + 1);
+    CHECK(added <= TokenEstimator::tokens_per_enum_value + 3);
+    // Two tools share the list's fixed cost.
+    CHECK(TokenEstimator::estimate_tools({weather, bare}) <
+          TokenEstimator::estimate_tools({weather}) + TokenEstimator::estimate_tools({bare}));
+    // What an object or an array's items nest is counted too, unlike the cookbook's top level only.
+    confab::ToolSpec nested = bare;
+    nested.parameters = nlohmann::json::parse(R"({"type": "object", "properties": {"stops": {"type": "array",
+        "description": "Where to stop on the way", "items": {"type": "object", "properties": {
+        "city": {"type": "string", "description": "The city"}, "nights": {"type": ["integer", "null"]}}}}}})");
+    confab::ToolSpec flat = bare;
+    flat.parameters = nlohmann::json::parse(R"({"type": "object", "properties": {"stops": {"type": "array",
+        "description": "Where to stop on the way"}}})");
+    CHECK(TokenEstimator::estimate_tools({nested}) >= TokenEstimator::estimate_tools({flat}) + 2 * TokenEstimator::tokens_per_property + 4);
+    // Schemas of any shape are counted without failing.
+    nested.parameters = nlohmann::json::parse(R"({"type": "object", "properties": {"a": {"enum": [1, null, {"x": [true]}]},
+        "b": {"items": [1, 2]}, "c": 7, "d": {"properties": []}}})");
+    CHECK(TokenEstimator::estimate_tools({nested}) > TokenEstimator::estimate_tools({bare}));
+}
+
+TEST_CASE("token_estimator: told the request's tools, one prompt_tokens report teaches the tokenizer, not the tools")
+{
+    // A first request of about 700 tokens that offers about 300 of tools (five tools), from a provider that
+    // reports prompt_tokens only and renders the tools 12 tokens longer than the estimate. Not
+    // told of them, the estimator read 1.4 as its factor; told, it reads what the tokenizer does.
+    std::string long_question;
+    for (int i = 0; i < 2; ++i)
+        for (const Counted& c : counted) (long_question += c.text) += "\n\n";
+    std::vector<confab::ToolSpec> specs;
+    for (const char* name : {"get_weather", "get_forecast", "get_alerts", "get_air_quality", "get_tides"}) {
+        confab::ToolSpec spec = cookbook_weather_tool();
+        spec.name = name;
+        specs.push_back(spec);
+    }
+    const std::int64_t tools = TokenEstimator::estimate_tools(specs);
+    REQUIRE(tools > 250);
+    const auto provider = [&](const TokenEstimator& e, const std::vector<Message>& m) { return e.estimate_messages(m) + tools + 12; };
+
+    std::vector<Message> messages = {text_message(Role::system, system_prompt.text), text_message(Role::user, long_question)};
+    std::vector<Message> next = messages;
+    next.push_back(text_message(Role::assistant, counted[1].text));
+    next.push_back(text_message(Role::user, counted[3].text));
+
+    TokenEstimator told;
+    told.calibrate("m", told.sent(messages, tools), provider(told, messages));
+    CHECK(told.factor("m") == doctest::Approx(1.0).epsilon(0.02));
+    const double error = relative_error(told.estimate_messages(next, "m", tools), provider(told, next));
+    CAPTURE(error);
+    CHECK(std::abs(error) <= 0.01);
+    // A trimmed request (not anchored) holds the tools too. (The 12 tokens the provider adds
+    // went into the factor, spread over the first request: a smaller one gets less of them.)
+    const std::vector<Message> trimmed(next.end() - 2, next.end());
+    CHECK(std::abs(relative_error(told.estimate_messages(trimmed, "m", tools), provider(told, trimmed))) <= 0.02);
+    // A tool added since the anchor is counted in the next request.
+    CHECK(told.estimate_messages(next, "m", tools + 40) - told.estimate_messages(next, "m", tools) == doctest::Approx(40).epsilon(0.05));
+
+    TokenEstimator not_told;
+    not_told.calibrate("m", not_told.sent(messages), provider(not_told, messages));
+    CHECK(not_told.factor("m") > 1.3);
+    CHECK(relative_error(not_told.estimate_messages(next, "m"), provider(not_told, next)) > 0.05);
+}
+
 TEST_CASE("token_estimator: tool definitions in the provider's count do not inflate the factor")
 {
     // A provider that counts the messages as we estimate them, plus 300 tokens of tool definitions.

@@ -207,13 +207,7 @@ json finish_open(Session session, const json& in)
     open_.config = config_from(config ? *config : json::object());
     open_.tools.clear();
     if (const auto* tools = find_member(in, "tools"); tools && tools->is_array()) {
-        for (const auto& entry : *tools) {
-            ToolSpec spec;
-            spec.name = get_string(entry, "name").value_or("");
-            spec.description = get_string(entry, "description").value_or("");
-            if (const auto* parameters = find_member(entry, "parameters")) spec.parameters = *parameters;
-            open_.tools.push_back(std::move(spec));
-        }
+        for (const auto& entry : *tools) open_.tools.push_back(tool_spec_from_json(entry));
     }
     json ids = json::array();
     for (const Message& message : session.messages) ids.push_back(message.id);

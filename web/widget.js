@@ -20,7 +20,7 @@ import { strings } from './strings.js';
 /**
  * @typedef {Record<string, any>} Settings  see docs/widget.md
  * @typedef {(event: string, detail: any) => void} Emit
- * @typedef {{ def: {name: string, description?: string, parameters?: any}, handler: (args: any) => any }} Tool
+ * @typedef {{ def: {name: string, description?: string, parameters?: any, strict?: boolean}, handler: (args: any) => any }} Tool
  */
 
 const utf8 = new TextDecoder();

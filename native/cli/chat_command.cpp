@@ -182,10 +182,7 @@ int chat(const std::vector<std::string_view>& args)
             return 1;
         }
         for (const auto& entry : json) {
-            ToolSpec spec;
-            spec.name = get_string(entry, "name").value_or("");
-            spec.description = get_string(entry, "description").value_or("");
-            if (const auto* parameters = find_member(entry, "parameters")) spec.parameters = *parameters;
+            const ToolSpec spec = tool_spec_from_json(entry);
             if (auto problem = conversation.tools().add(spec)) {
                 std::fprintf(stderr, "confab chat: %s: tool \"%s\": %s\n", tools_path.c_str(), spec.name.c_str(), problem->c_str());
                 return 1;

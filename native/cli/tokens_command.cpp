@@ -2,12 +2,12 @@
 // `confab tokens [--messages] [--lines] FILE|-`: the core's token estimate (token_estimator.h)
 // of plain text, or of a JSON array of chat messages in the OpenAI wire shape with the chat
 // format's overhead. `--lines` reads one JSON value per line and answers one line each, so a
-// benchmark can ask about thousands of samples in one process. With `--messages --lines`, a
-// line may also be a request and what the provider counted for it ({"messages": [...],
-// "prompt_tokens": N}), with the reply it got and the provider's count of that ("reply": {...},
-// "completion_tokens": N): each estimate is then calibrated by the reports of the lines before
-// it, as the engine calibrates from a response's usage, which is how bench/tokens.mjs
-// measures calibration.
+// benchmark can ask about thousands of samples in one process. With `--messages`, the input
+// may also be a request body ({"messages": [...], "tools": [...]}), whose tool definitions are
+// then counted too; and with `--lines`, what the provider counted for it ("prompt_tokens": N),
+// with the reply it got and the provider's count of that ("reply": {...}, "completion_tokens":
+// N): each estimate is then calibrated by the reports of the lines before it, as the engine
+// calibrates from a response's usage, which is how bench/tokens.mjs measures calibration.
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -25,14 +25,16 @@ constexpr const char* tokens_usage =
     "usage: confab tokens [--messages] [--lines] [--profile] FILE|-\n"
     "  Estimates the o200k_base tokens of FILE (or standard input for -) and prints\n"
     "  {\"tokens\": N, \"chars\": N, \"bytes\": N} (chars: Unicode code points).\n"
-    "  --messages  the input is a JSON array of chat messages in the OpenAI wire shape; prints\n"
-    "              {\"tokens\": N, \"messages\": N, \"per_message\": [N, ...]}, where tokens\n"
-    "              includes the per-message overhead and the reply priming\n"
+    "  --messages  the input is a JSON array of chat messages in the OpenAI wire shape, or a\n"
+    "              request body {\"messages\": [...], \"tools\": [...]}; prints {\"tokens\": N,\n"
+    "              \"messages\": N, \"per_message\": [N, ...]}, where tokens includes the\n"
+    "              per-message overhead, the reply priming and the tool definitions (a\n"
+    "              request's result adds \"tools\": N, theirs, uncalibrated)\n"
     "  --lines     one JSON value per input line (a string of text, or with --messages an\n"
-    "              array of messages), one JSON object per output line; with --messages a line\n"
-    "              may be {\"messages\": [...], \"prompt_tokens\": N}: what a provider counted\n"
-    "              for that request, which calibrates the estimates of the lines after it\n"
-    "              (their results add \"uncalibrated\": N); and with \"reply\": {...},\n"
+    "              array of messages or a request), one JSON object per output line; with\n"
+    "              --messages a request may add \"prompt_tokens\": N: what a provider counted\n"
+    "              for it, which calibrates the estimates of the lines after it (their\n"
+    "              results add \"uncalibrated\": N); and with \"reply\": {...},\n"
     "              \"completion_tokens\": N, the reply it got and the provider's count of it\n"
     "  --profile   for plain text, add \"profile\": {...}: what the estimate counted in it, the\n"
     "              pieces of each class that it prices (bench/fit-tokens.mjs refits the rates)\n";
@@ -81,26 +83,38 @@ std::string text_result(std::string_view text, bool with_profile)
 // Calibration by reported counts is per model; a run of `--lines` is one model's.
 constexpr std::string_view reports_model = "reported";
 
-// The estimate of a JSON array of wire-shaped messages, or of {"messages": [...],
-// "prompt_tokens": N[, "reply": {...}, "completion_tokens": N]}, which then calibrates
-// `estimator` once estimated; empty, with `error` set, when the value is neither.
+// The estimate of a JSON array of wire-shaped messages, or of a request {"messages": [...][,
+// "tools": [...]][, "prompt_tokens": N[, "reply": {...}, "completion_tokens": N]]}, whose
+// counts then calibrate `estimator`; empty, with `error` set, when the value is neither.
 std::string messages_result(const nlohmann::json& input, TokenEstimator& estimator, std::string& error)
 {
     const nlohmann::json* reported = nullptr;
     const nlohmann::json* array = &input;
+    std::int64_t tools = 0;
     if (input.is_object() && input.contains("messages")) {
-        const auto messages = input.find("messages");
-        const auto count = input.find("prompt_tokens");
-        if (count == input.end() || !count->is_number_integer()) {
-            error = "expected {\"messages\": [...], \"prompt_tokens\": N}";
+        array = find_member(input, "messages");
+        reported = find_member(input, "prompt_tokens");
+        if (reported != nullptr && !reported->is_number_integer()) {
+            error = "expected {\"messages\": [...][, \"tools\": [...]][, \"prompt_tokens\": N]}";
             return {};
         }
-        array = &*messages;
-        reported = &*count;
+        if (reported == nullptr && (input.contains("reply") || input.contains("completion_tokens"))) {
+            error = "\"reply\" and \"completion_tokens\" come with \"prompt_tokens\"";
+            return {};
+        }
+        if (const nlohmann::json* definitions = find_member(input, "tools")) {
+            if (!definitions->is_array()) {
+                error = "\"tools\" is not an array of tool definitions";
+                return {};
+            }
+            std::vector<ToolSpec> specs;
+            for (const auto& definition : *definitions) specs.push_back(tool_spec_from_json(definition));
+            tools = TokenEstimator::estimate_tools(specs);
+        }
     }
     const nlohmann::json& value = *array;
     if (!value.is_array()) {
-        error = "the input is not a JSON array of messages";
+        error = "the input is not a JSON array of messages, nor a request {\"messages\": [...]}";
         return {};
     }
     std::vector<Message> messages;
@@ -116,10 +130,11 @@ std::string messages_result(const nlohmann::json& input, TokenEstimator& estimat
     std::string per_message;
     for (const Message& message : messages)
         per_message += (per_message.empty() ? "" : ", ") + std::to_string(estimator.estimate_message(message));
-    std::string result = "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages, reports_model)) +
+    std::string result = "{\"tokens\": " + std::to_string(estimator.estimate_messages(messages, reports_model, tools)) +
                          ", \"messages\": " + std::to_string(messages.size()) + ", \"per_message\": [" + per_message + "]";
+    if (find_member(input, "tools") != nullptr) result += ", \"tools\": " + std::to_string(tools);
     if (reported != nullptr) {
-        const TokenEstimator::SentRequest sent = estimator.sent(messages);
+        const TokenEstimator::SentRequest sent = estimator.sent(messages, tools);
         result += ", \"uncalibrated\": " + std::to_string(sent.estimated);
         estimator.calibrate(reports_model, sent, reported->get<std::int64_t>());
         const auto reply = input.find("reply");

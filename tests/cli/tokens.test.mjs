@@ -112,7 +112,37 @@ test('tokens: --messages --lines with reported counts calibrates the lines after
   assert.equal(outs[2].uncalibrated, plain);
   const bad = tokens(['--messages', '--lines', '-'], JSON.stringify({ messages: request, prompt_tokens: 'many' }));
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /line 1: expected \{"messages": \[\.\.\.\], "prompt_tokens": N\}/);
+  assert.match(bad.stderr, /line 1: expected \{"messages": \[\.\.\.\]\[, "tools": \[\.\.\.\]\]\[, "prompt_tokens": N\]\}/);
+  const orphan = tokens(['--messages', '--lines', '-'], JSON.stringify({ messages: request, reply: request[1], completion_tokens: 3 }));
+  assert.equal(orphan.status, 1);
+  assert.match(orphan.stderr, /line 1: "reply" and "completion_tokens" come with "prompt_tokens"/);
+});
+
+test('tokens: --messages counts a request body\'s tool definitions, written flat or in the wire shape', () => {
+  const messages = [{ role: 'user', content: 'What is the weather like in Lisbon?' }];
+  const weather = { name: 'get_weather', description: 'Get the current weather in a given location.',
+    parameters: { type: 'object', required: ['location'], properties: {
+      location: { type: 'string', description: 'The city and country, e.g. Lisbon, Portugal' },
+      unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } } } };
+  const plain = json(tokens(['--messages', '-'], JSON.stringify(messages)));
+  assert.equal(plain.tools, undefined, 'an array of messages says nothing of tools');
+  const flat = json(tokens(['--messages', '-'], JSON.stringify({ model: 'gpt-4o', messages, tools: [weather] })));
+  assert.ok(flat.tools > 30 && flat.tools < 80, `tools ${flat.tools}`);
+  assert.equal(flat.tokens, plain.tokens + flat.tools);
+  assert.deepEqual(flat.per_message, plain.per_message);
+  const wire = json(tokens(['--messages', '-'], JSON.stringify({ messages, tools: [{ type: 'function', function: weather }] })));
+  assert.deepEqual(wire, flat);
+  assert.equal(json(tokens(['--messages', '-'], JSON.stringify({ messages, tools: [] }))).tools, 0);
+  // Told the tools, a provider's count of request and tools as estimated teaches a factor of 1:
+  // the next, grown request is the count plus the new messages, uncalibrated.
+  const grown = [...messages, { role: 'assistant', content: 'Sunny, 21 °C.' }, { role: 'user', content: 'And tomorrow?' }];
+  const told = tokens(['--messages', '--lines', '-'], [{ messages, tools: [weather], prompt_tokens: flat.tokens }, { messages: grown, tools: [weather] }]
+    .map((l) => JSON.stringify(l)).join('\n')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const grownPlain = json(tokens(['--messages', '-'], JSON.stringify({ messages: grown, tools: [weather] })));
+  assert.equal(told[1].tokens, grownPlain.tokens);
+  const bad = tokens(['--messages', '-'], JSON.stringify({ messages, tools: { weather } }));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /"tools" is not an array of tool definitions/);
 });
 
 test('tokens: --messages --lines with a reply and its completion_tokens: the reply teaches the factor and is counted as reported', () => {
