@@ -891,6 +891,18 @@ void TokenEstimator::calibrate_reply(std::string_view model, const Message& repl
     calibration.reply_counted = content_only ? counted : 0;
 }
 
+namespace {
+
+// The ratio of reported to estimated tokens, read as TokenEstimator::below_one_prior says.
+double leaning(double reported, double estimated)
+{
+    const double ratio = reported / estimated;
+    if (ratio >= 1) return ratio;
+    return (reported + TokenEstimator::below_one_prior) / (estimated + TokenEstimator::below_one_prior);
+}
+
+} // namespace
+
 double TokenEstimator::factor(std::string_view model) const
 {
     if (model.empty()) return 1.0;
@@ -904,10 +916,10 @@ double TokenEstimator::factor(std::string_view model) const
         const double replies = calibration.reply_reported / calibration.reply_estimated;
         const bool agree = calibration.estimated > 0 &&
                            std::abs(calibration.reported / calibration.estimated / replies - 1) <= reading_agreement;
-        if (!agree) return replies;
+        if (!agree) return leaning(calibration.reply_reported, calibration.reply_estimated);
     }
     if (calibration.estimated + calibration.reply_estimated <= 0) return 1.0;
-    return (calibration.reported + calibration.reply_reported) / (calibration.estimated + calibration.reply_estimated);
+    return leaning(calibration.reported + calibration.reply_reported, calibration.estimated + calibration.reply_estimated);
 }
 
 } // namespace confab

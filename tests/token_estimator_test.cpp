@@ -615,11 +615,11 @@ TEST_CASE("token_estimator: before requests grow an anchor, a reply and a whole 
     const auto request_estimate = double(TokenEstimator().estimate_messages(first));
     const auto reply_estimate = double(TokenEstimator::estimate_text(counted[1].text));
 
-    // The request read 1.05 of its estimate and the reply 0.95: the same tokenizer, each a noisy
+    // The request read 1.15 of its estimate and the reply 1.05: the same tokenizer, each a noisy
     // reading of it; both count, each by its size.
     TokenEstimator same;
-    const auto request_count = std::llround(1.05 * request_estimate);
-    const auto reply_count = std::llround(0.95 * reply_estimate);
+    const auto request_count = std::llround(1.15 * request_estimate);
+    const auto reply_count = std::llround(1.05 * reply_estimate);
     same.calibrate("m", same.sent(first), request_count);
     same.calibrate_reply("m", reply, usage(reply_count));
     CHECK(same.factor("m") == doctest::Approx(double(request_count + reply_count) / (request_estimate + reply_estimate)));
@@ -630,6 +630,24 @@ TEST_CASE("token_estimator: before requests grow an anchor, a reply and a whole 
     apart.calibrate_reply("m", reply, usage(std::llround(reply_estimate)));
     CHECK(apart.factor("m") == doctest::Approx(std::llround(reply_estimate) / reply_estimate));
     CHECK(apart.overhead("m") > 0);
+}
+
+TEST_CASE("token_estimator: a reading below 1 leans towards 1 by below_one_prior tokens, and one above 1 does not")
+{
+    const std::vector<Message> first = {text_message(Role::system, system_prompt.text), text_message(Role::user, counted[0].text)};
+    const auto estimate = double(TokenEstimator().estimate_messages(first));
+    TokenEstimator below;
+    below.calibrate("m", below.sent(first), std::llround(0.8 * estimate));
+    const double leaned = (std::llround(0.8 * estimate) + TokenEstimator::below_one_prior) / (estimate + TokenEstimator::below_one_prior);
+    CHECK(below.factor("m") == doctest::Approx(leaned));
+    CHECK(below.factor("m") > 0.9);  // a 50-token request says little
+    TokenEstimator above;
+    above.calibrate("m", above.sent(first), std::llround(1.2 * estimate));
+    CHECK(above.factor("m") == doctest::Approx(std::llround(1.2 * estimate) / estimate));
+    // Many reports below 1 read nearly as they are.
+    TokenEstimator many;
+    for (int i = 0; i < 40; ++i) many.calibrate("m", 1000, 800);
+    CHECK(many.factor("m") < 0.82);
 }
 
 TEST_CASE("token_estimator: what a message costs is kept, and a changed message is counted again")
