@@ -9,12 +9,16 @@
 // with itself is itself, merging again with the same stored copy changes nothing, this tab
 // keeps all its messages, and a stored file that does not load leaves this tab's bytes as
 // they are. An input holding a line "--" is two copies, this tab's before it, stored after.
+// Any JSON in it is also read as a host's tool definitions, which are counted without failing:
+// each tool adds at least its fixed tokens.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "core/context_trimmer.h"
+#include "core/json_util.h"
+#include "core/request_builder.h"
 #include "core/session.h"
 #include "core/session_merge.h"
 #include "core/token_estimator.h"
@@ -68,6 +72,25 @@ void check_merge(const confab::Session& ours, const confab::Session& stored, std
     require(written.session.has_value());
 }
 
+void check_tools(std::string_view bytes)
+{
+    const nlohmann::json value = confab::parse_json(bytes);
+    if (value.is_discarded()) return;
+    std::vector<confab::ToolSpec> specs;
+    if (value.is_array()) {
+        for (std::size_t i = 0; i < value.size() && i < 16; ++i) specs.push_back(confab::tool_spec_from_json(value[i]));
+    } else {
+        specs.push_back(confab::tool_spec_from_json(value));
+    }
+    using confab::TokenEstimator;
+    std::int64_t before = TokenEstimator::tokens_per_tools;
+    for (std::size_t n = 1; n <= specs.size(); ++n) {
+        const std::int64_t tokens = TokenEstimator::estimate_tools({specs.begin(), specs.begin() + std::ptrdiff_t(n)});
+        require(tokens >= before + TokenEstimator::tokens_per_tool - 1);  // less one for rounding
+        before = tokens;
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -79,6 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t cut = bytes.find("\n--\n");
     const std::string_view stored_bytes = cut == std::string_view::npos ? bytes : bytes.substr(cut + 4);
     if (cut != std::string_view::npos) bytes = bytes.substr(0, cut);
+    check_tools(bytes);
 
     const confab::SessionLoad load = confab::load_session(bytes);
     require(load.session.has_value() != load.error.has_value());
