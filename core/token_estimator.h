@@ -107,7 +107,8 @@ public:
     // whole messages), and the sum is rounded up once, not each text. With the intercept, the 18
     // tools of bench/tool-definitions.mjs came out 5.9% over the cookbook's count, and after one
     // prompt_tokens report of a request offering tools, the next was up to 5.5% under (the
-    // overcount read as a factor below 1); without, 2.1% over and 3.7% under (bench/tokens.mjs).
+    // overcount read as a factor below 1); without, 2.1% over and 3.7% under (bench/tokens.mjs,
+    // before below_one_prior).
     static std::int64_t estimate_tools(const std::vector<ToolSpec>& tools);
     static constexpr std::int64_t tokens_per_tool = 7;
     static constexpr std::int64_t tokens_per_properties = 3;
