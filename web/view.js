@@ -9,7 +9,8 @@
 // frame, so a burst of deltas costs one drawing (and markdown.js parses only the block still
 // open, appending to the text already shown). While a reply streams it is drawn at most once
 // every STREAM_GAP ms: its first words at once, then what arrived in each gap, and the finished
-// reply at once. bench/render.mjs (4,000 tokens at 620-700 a second, about 60 drawings, headless
+// reply at once; unless STREAM_BACKLOG characters wait, as when a reply arrives all at once,
+// so that no one drawing lays out a quarter of a long answer. bench/render.mjs (4,000 tokens at 620-700 a second, about 60 drawings, headless
 // Chromium on 2 cores at load 2-5) measured 0.34-0.50 s of rendering in all (0.60 s once, at
 // load 5), 4.7-6.6 ms a drawing (median). Any drawing costs this browser 1.5-1.9 ms (the bench's
 // floor: one word into an empty scroller, 100-140 ms for as many drawings); the rest is laying
@@ -52,6 +53,9 @@ const PAGE = 40;        // messages drawn at a time when a session opens or the 
 const PAGE_CHARS = 6000;  // or fewer, once their text is this long
 const AT_BOTTOM = 48;  // px: this close to the bottom counts as reading the newest message
 const STREAM_GAP = 100;  // ms: the least time between two drawings of a reply while it streams (see the top)
+// Characters of a streaming reply not yet drawn that make the next frame draw them, gap or not:
+// a reply that arrives all at once is drawn in pieces this size, not a quarter of it at a time.
+const STREAM_BACKLOG = 2000;
 
 // A message's time and a turn's token count are formatted by one Intl formatter each, made once:
 // toLocaleTimeString with options makes a new one at every call (0.2 ms in Chromium), and the
@@ -449,7 +453,8 @@ export class View {
     this.#dirty.add(index);
     if (this.#frame) return;
     const shown = this.#shown.get(index);
-    const wait = shown?.streaming ? shown.drawnAt + STREAM_GAP - performance.now() : 0;
+    const backlog = shown ? (shown.message.content?.length ?? 0) - (shown.rendered?.text.length ?? 0) : 0;
+    const wait = shown?.streaming && backlog < STREAM_BACKLOG ? shown.drawnAt + STREAM_GAP - performance.now() : 0;
     if (wait > 0) {
       this.#timer ||= setTimeout(() => {
         this.#timer = 0;
