@@ -171,7 +171,7 @@ void Conversation::send_reply_request(Out& out)
     open_request(Phase::requesting, false);
     stream_ = OpenAiStream();
     reply_index_.reset();
-    request_sent_ = estimator_.sent(messages_to_send(session_, next.plan), TokenEstimator::estimate_tools(tools_.tools()));
+    request_sent_ = estimator_.sent(messages_to_send(session_, next.plan), tools_tokens());
     out(StartRequest{request_, session_.settings.endpoint, config_.headers, request_writer_.write(next.body), false});
     first_byte_timer_ = start_timer(config_.first_byte_timeout_ms, out);
 }
@@ -212,7 +212,7 @@ Conversation::Preview Conversation::preview(const std::string& next_user_text) c
     }
     result.body = std::move(built.body);
     result.estimated_input_tokens =
-        estimator_.estimate_messages(request.messages, session_.settings.model, TokenEstimator::estimate_tools(request.tools));
+        estimator_.estimate_messages(request.messages, session_.settings.model, tools_tokens());
     Tokens tokens;
     tokens.input = result.estimated_input_tokens;
     tokens.estimated = true;
@@ -233,11 +233,16 @@ void Conversation::open_request(Phase phase, bool summary)
     retry_after_ms_.reset();
 }
 
+std::int64_t Conversation::tools_tokens() const
+{
+    return TokenEstimator::estimate_tools(tools_.tools());
+}
+
 TrimOptions Conversation::trim_options() const
 {
     TrimOptions options;
     options.summaries = config_.summaries && !summary_failed_;
-    options.tools = TokenEstimator::estimate_tools(tools_.tools());
+    options.tools = tools_tokens();
     return options;
 }
 
@@ -700,7 +705,7 @@ Cost Conversation::session_cost() const
     // Without reported usage, a reply's input is estimated as everything before it (the
     // untrimmed upper bound), summed as it goes rather than re-estimated per reply.
     Cost total;
-    std::int64_t before = estimator_.estimate_messages({}, session_.settings.model, TokenEstimator::estimate_tools(tools_.tools()));
+    std::int64_t before = estimator_.estimate_messages({}, session_.settings.model, tools_tokens());
     for (const auto& message : session_.messages) {
         if (message.role == Role::assistant && !message.incomplete) {
             Tokens tokens;

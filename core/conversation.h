@@ -139,6 +139,7 @@ private:
     std::string next_message_id();
     bool over_budget(double next_cost, std::string& why) const;
     TrimOptions trim_options() const;
+    std::int64_t tools_tokens() const;  // TokenEstimator::estimate_tools of the tools offered
     void open_request(Phase phase, bool summary);  // a new request id and a clean slate for it
 
     ConversationConfig config_;

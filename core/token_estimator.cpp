@@ -587,10 +587,9 @@ std::int64_t TokenEstimator::estimate_text(std::string_view text)
 
 namespace {
 
-// A schema's description as the cookbook counts it: without one final period.
-std::string_view described(const nlohmann::json& schema)
+// A description as the cookbook counts it: without one final period.
+std::string_view described(std::string_view text)
 {
-    std::string_view text = get_string_view(schema, "description").value_or("");
     if (text.ends_with('.')) text.remove_suffix(1);
     return text;
 }
@@ -627,7 +626,7 @@ double property_tokens(const std::string& name, const nlohmann::json& schema, in
         }
     }
     line += ':';
-    line += described(schema);
+    line += described(get_string_view(schema, "description").value_or(""));
     double tokens = double(TokenEstimator::tokens_per_property) + piece_tokens(line);
     if (const nlohmann::json* values = find_member(schema, "enum"); values != nullptr && values->is_array()) {
         tokens -= TokenEstimator::tokens_per_enum_value;
@@ -656,9 +655,7 @@ std::int64_t TokenEstimator::estimate_tools(const std::vector<ToolSpec>& tools)
     if (tools.empty()) return 0;
     double tokens = double(tokens_per_tools);
     for (const ToolSpec& tool : tools) {
-        std::string_view description = tool.description;
-        if (description.ends_with('.')) description.remove_suffix(1);
-        tokens += double(tokens_per_tool) + piece_tokens(tool.name + ':' + std::string(description));
+        tokens += double(tokens_per_tool) + piece_tokens(tool.name + ':' + std::string(described(tool.description)));
         tokens += properties_tokens(tool.parameters, 0);
     }
     return std::int64_t(std::ceil(tokens));

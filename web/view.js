@@ -10,10 +10,11 @@
 // open, appending to the text already shown). While a reply streams it is drawn at most once
 // every STREAM_GAP ms: its first words at once, then what arrived in each gap, and the finished
 // reply at once; unless STREAM_BACKLOG characters wait, as when a reply arrives all at once,
-// so that no one drawing lays out a quarter of a long answer. bench/render.mjs (4,000 tokens at 620-700 a second, about 60 drawings, headless
-// Chromium on 2 cores at load 2-5) measured 0.34-0.50 s of rendering in all (0.60 s once, at
-// load 5), 4.7-6.6 ms a drawing (median). Any drawing costs this browser 1.5-1.9 ms (the bench's
-// floor: one word into an empty scroller, 100-140 ms for as many drawings); the rest is laying
+// so that no one drawing lays out a quarter of a long answer. bench/render.mjs (4,000 tokens
+// at 620-700 a second, about 60 drawings, headless Chromium on 2 cores at load 2-5) measured
+// 0.34-0.50 s of rendering in all (0.60 s once, at load 5), 4.7-6.6 ms a drawing (median).
+// Any drawing costs this browser 1.5-1.9 ms (the bench's floor: one word into an empty
+// scroller, 100-140 ms for as many drawings); the rest is laying
 // out and painting what each drawing adds, layout and paint that grow with the reply's blocks,
 // and the parse and patch (about 1 ms, mostly before the JIT warms up). Reading scrollHeight to
 // follow the bottom forces the frame's layout early but adds none. Earlier code, drawn every
