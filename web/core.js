@@ -20,13 +20,17 @@
 const STEP_BYTES = 256 * 1024;
 
 /**
- * Whether this page may compile WebAssembly: a Content-Security-Policy without
- * 'wasm-unsafe-eval' (or 'unsafe-eval') refuses it. Tried once on an empty module.
+ * Whether this page may compile engine.wasm: a Content-Security-Policy without
+ * 'wasm-unsafe-eval' (or 'unsafe-eval') refuses WebAssembly, and a browser older than bulk
+ * memory (engine.wasm copies with memory.copy; Safari before 15) refuses the engine. Tried once,
+ * on a module of one function that does a memory.copy; where it fails, the JavaScript build loads.
  * @type {Promise<boolean> | null}
  */
 let wasm = null;
 export function wasmAllowed() {
-  return (wasm ??= WebAssembly.compile(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])).then(() => true, () => false));
+  const copies = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 5, 3, 1, 0, 1,
+    10, 14, 1, 12, 0, 0x41, 0, 0x41, 0, 0x41, 0, 0xfc, 0x0a, 0, 0, 0x0b]);
+  return (wasm ??= WebAssembly.compile(copies).then(() => true, () => false));
 }
 
 /**
