@@ -10,8 +10,9 @@
 // For each session, two turns: the first after opening it, and the next. For each: the long
 // tasks (over 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s
 // after its turn ended, their sum, and the time from send to the end of the turn. Then the
-// page is loaded again and the widget opened on the stored session: the long tasks of that. Needs the
-// Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
+// page is loaded again and the widget opened on the stored session, and its log scrolled up
+// with the mouse wheel: the long tasks of each. Needs the Release `confab` (CONFAB_BIN) and
+// the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
@@ -30,6 +31,19 @@ function session(count) {
 
 const site = await startSite(['--demo-pace', '5']);
 const browser = await launch();
+
+/**
+ * Runs `run` while Chromium traces `page`: its value, and the longest task of the page's main
+ * thread meanwhile in ms (the longtask entries say only which tasks passed 50 ms).
+ */
+async function traced(page, run) {
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+  const value = await run();
+  const events = JSON.parse((await browser.stopTracing()).toString('utf8')).traceEvents;
+  const mains = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const tasks = events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && mains.has(`${e.pid}:${e.tid}`));
+  return { value, longest: Math.max(0, ...tasks.map((e) => e.dur / 1000)) };
+}
 const rows = [];
 const opens = [];
 try {
@@ -55,10 +69,12 @@ try {
           setTimeout(() => resolve({ ms, status: turn.status }), 1500);
         });
       }));
-      await sendMessage(page, question);
-      const turn = await ended;
+      const { value: turn, longest } = await traced(page, async () => {
+        await sendMessage(page, question);
+        return ended;
+      });
       const long = await page.evaluate(() => window.longTasks);
-      rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, turn, long });
+      rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, turn, long, longest });
     }
     // Opening it: the page loaded again, the session stored, the launcher clicked.
     await page.waitForTimeout(1000);  // the last flush
@@ -70,10 +86,26 @@ try {
       new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
         .observe({ type: 'longtask' });
     });
-    await page.locator('confab-chat .launcher').click();
-    await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
-    await page.waitForTimeout(1500);
-    opens.push({ count, long: await page.evaluate(() => window.longTasks) });
+    const opening = await traced(page, async () => {
+      await page.locator('confab-chat .launcher').click();
+      await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
+      await page.waitForTimeout(1500);
+    });
+    const opened = await page.evaluate(() => window.longTasks);
+    // Scrolling up through it: the mouse wheel over the log, 1,500 px at a time.
+    await page.evaluate(() => { window.longTasks = []; });
+    const box = await page.locator('confab-chat .log').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const scrolling = await traced(page, async () => {
+      for (let i = 0; i < 60; i++) {
+        await page.mouse.wheel(0, -1500);
+        await page.waitForTimeout(60);
+      }
+      await page.waitForTimeout(500);
+    });
+    const drawn = await page.evaluate(() => document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg').length);
+    opens.push({ count, long: opened, scrolled: await page.evaluate(() => window.longTasks), drawn,
+      longest: [opening.longest, scrolling.longest] });
     await page.context().close();
   }
 } finally {
@@ -81,16 +113,22 @@ try {
   await stopAll();
 }
 
-console.log('two demo turns in a session of N stored messages (headless Chromium; long tasks are those over 50 ms)\n');
-console.log('messages   stored KB   turn   turn ms   long tasks (ms)                       sum ms');
+console.log('two demo turns in a session of N stored messages (headless Chromium; long tasks are those over 50 ms;');
+console.log('longest: the longest task in a trace of the same time, traced)\n');
+console.log('messages   stored KB   turn   turn ms   long tasks (ms)                       sum ms   longest');
 for (const r of rows) {
   const sum = r.long.reduce((a, b) => a + b, 0);
   console.log(`${String(r.count).padStart(8)} ${r.kb.toFixed(0).padStart(11)} ${String(r.turnNumber).padStart(6)} ${r.turn.ms.toFixed(0).padStart(9)}   ` +
-    `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)}` +
+    `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)} ${r.longest.toFixed(1).padStart(9)}` +
     (r.turn.status === 'done' ? '' : `   (status ${r.turn.status})`));
 }
-console.log('\nopening it (the page loaded again, the launcher clicked): long tasks');
-for (const o of opens) console.log(`${String(o.count).padStart(8)} messages   ${o.long.map((d) => d.toFixed(0)).join(', ') || '-'}`);
+console.log('\nopening it (the page loaded again, the launcher clicked), then scrolling up through it (60 wheel turns of 1,500 px):');
+console.log('long tasks, and the longest task traced');
+const tasks = (list, longest) => `${list.map((d) => d.toFixed(0)).join(', ') || '-'}, longest ${longest.toFixed(1)} ms`.padEnd(28);
+for (const o of opens) {
+  console.log(`${String(o.count).padStart(8)} messages   opening ${tasks(o.long, o.longest[0])} scrolling ${tasks(o.scrolled, o.longest[1])} ` +
+    `(${o.drawn} messages drawn)`);
+}
 console.log('');
 const sum = (r) => r.long.reduce((a, b) => a + b, 0);
 for (const r of rows.filter((r) => r.count > 0)) {

@@ -308,14 +308,14 @@ export class Store {
   }
 
   /**
-   * The core opened session `id` from `bytes`: it holds their messages now, so one it later
-   * leaves out of a save (a retried reply) was removed here, not added by another tab, and the
-   * merge must not bring it back. (Merely reading a file is not holding it: the stored copy may
-   * have messages from another tab that the core has not taken yet.) `ids`: their messages'
-   * ids, as the core read them; without them, the bytes are parsed for them.
+   * The core opened session `id` from a file holding the messages `ids` (as the core read
+   * them): it holds those messages now, so one it later leaves out of a save (a retried reply)
+   * was removed here, not added by another tab, and the merge must not bring it back. (Merely
+   * reading a file is not holding it: the stored copy may have messages from another tab that
+   * the core has not taken yet.)
    */
-  opened(/** @type {string} */ id, /** @type {string} */ bytes, /** @type {string[]=} */ ids) {
-    this.#remember(id, ids ?? idsIn(bytes));
+  opened(/** @type {string} */ id, /** @type {string[]} */ ids) {
+    this.#remember(id, ids);
   }
 
   /**
