@@ -7,12 +7,13 @@
 //
 //   node bench/long-session.mjs [--sizes 20,200,600]
 //
-// For each session, two turns: the first after opening it, and the next. For each: the long
-// tasks (over 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s
-// after its turn ended, their sum, and the time from send to the end of the turn. Then the
-// page is loaded again and the widget opened on the stored session, and its log scrolled up
-// with the mouse wheel: the long tasks of each. Needs the Release `confab` (CONFAB_BIN) and
-// the web build (CONFAB_WEB_DIST), as the browser tests do.
+// For each session, two turns after importing it. Then the page is loaded again, the widget
+// opened on the stored session, its log scrolled up with the mouse wheel, and one more turn
+// (turn 3: the first request and save after a reload). For each turn: the long tasks (over
+// 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s after its turn
+// ended, their sum, the time from send to the end of the turn, and the longest task in a trace
+// of that time; for the opening and the scrolling, their long tasks and longest task. Needs the
+// Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
@@ -44,6 +45,31 @@ async function traced(page, run) {
   const tasks = events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && mains.has(`${e.pid}:${e.tid}`));
   return { value, longest: Math.max(0, ...tasks.map((e) => e.dur / 1000)) };
 }
+/** Long tasks from here on, in window.longTasks (Chromium's longtask entries). */
+const watchLongTasks = (page) => page.evaluate(() => {
+  window.longTasks = [];
+  new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
+    .observe({ type: 'longtask' });
+});
+
+/** Sends `question` and waits 1.5 s past its turn's end: the turn, its long tasks and the longest task traced. */
+async function turn(page, question) {
+  await page.evaluate(() => { window.longTasks = []; });
+  const ended = page.evaluate(() => new Promise((resolve) => {
+    const t0 = performance.now();
+    const off = window.Confab.widget.on('turn_end', (done) => {
+      off();
+      const ms = performance.now() - t0;
+      setTimeout(() => resolve({ ms, status: done.status }), 1500);
+    });
+  }));
+  const { value, longest } = await traced(page, async () => {
+    await sendMessage(page, question);
+    return ended;
+  });
+  return { turn: value, long: await page.evaluate(() => window.longTasks), longest };
+}
+
 const rows = [];
 const opens = [];
 try {
@@ -54,38 +80,16 @@ try {
     const bytes = count ? session(count) : '';
     if (count) await page.evaluate((json) => window.Confab.widget.importSession(json), bytes);
     await page.waitForTimeout(1500);  // the import's flush, and the idle work after opening
-    await page.evaluate(() => {
-      window.longTasks = [];
-      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
-        .observe({ type: 'longtask' });
-    });
+    await watchLongTasks(page);
     for (const [n, question] of ['How does the relay work?', 'And the widget?'].entries()) {
-      await page.evaluate(() => { window.longTasks = []; });
-      const ended = page.evaluate(() => new Promise((resolve) => {
-        const t0 = performance.now();
-        const off = window.Confab.widget.on('turn_end', (turn) => {
-          off();
-          const ms = performance.now() - t0;
-          setTimeout(() => resolve({ ms, status: turn.status }), 1500);
-        });
-      }));
-      const { value: turn, longest } = await traced(page, async () => {
-        await sendMessage(page, question);
-        return ended;
-      });
-      const long = await page.evaluate(() => window.longTasks);
-      rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, turn, long, longest });
+      rows.push({ count, turnNumber: n + 1, kb: bytes.length / 1024, ...await turn(page, question) });
     }
     // Opening it: the page loaded again, the session stored, the launcher clicked.
     await page.waitForTimeout(1000);  // the last flush
     await page.reload();
     await page.locator('confab-chat .launcher').waitFor();
     await page.waitForTimeout(1000);
-    await page.evaluate(() => {
-      window.longTasks = [];
-      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); })
-        .observe({ type: 'longtask' });
-    });
+    await watchLongTasks(page);
     const opening = await traced(page, async () => {
       await page.locator('confab-chat .launcher').click();
       await page.locator('confab-chat textarea').waitFor({ state: 'visible' });
@@ -104,8 +108,11 @@ try {
       await page.waitForTimeout(500);
     });
     const drawn = await page.evaluate(() => document.querySelector('confab-chat').shadowRoot.querySelectorAll('.msg').length);
-    opens.push({ count, long: opened, scrolled: await page.evaluate(() => window.longTasks), drawn,
-      longest: [opening.longest, scrolling.longest] });
+    const scrolled = await page.evaluate(() => window.longTasks);
+    // The first turn after the page loaded again (its first request and save of the session).
+    await page.waitForTimeout(2000);
+    rows.push({ count, turnNumber: 3, kb: bytes.length / 1024, ...await turn(page, 'And after a reload?') });
+    opens.push({ count, long: opened, scrolled, drawn, longest: [opening.longest, scrolling.longest] });
     await page.context().close();
   }
 } finally {

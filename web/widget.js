@@ -479,7 +479,7 @@ class Widget {
     const raw = bytes instanceof Uint8Array ? bytes : null;
     let text = raw ? undefined : bytes ?? '';
     this.#lastFile = { get bytes() { return text ??= utf8.decode(/** @type {Uint8Array} */ (raw)); } };
-    if (bytes !== null) this.#store.opened(this.#id, result.ids ?? []);
+    if (bytes !== null) this.#store.opened(this.#id, result.ids ?? [], bytes);
     this.#busy = false;
     this.#view.busy(false);
     this.#opened.clear();
