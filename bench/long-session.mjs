@@ -12,7 +12,8 @@
 // (turn 3: the first request and save after a reload). For each turn: the long tasks (over
 // 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s after its turn
 // ended, their sum, the time from send to the end of the turn, and the longest task in a trace
-// of that time; for the opening and the scrolling, their long tasks and longest task. Needs the
+// of that time; for the opening, the scrolling and a setting changed then (`set`, which opens
+// the session again), their long tasks and longest task. Needs the
 // Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
@@ -112,7 +113,14 @@ try {
     // The first turn after the page loaded again (its first request and save of the session).
     await page.waitForTimeout(2000);
     rows.push({ count, turnNumber: 3, kb: bytes.length / 1024, ...await turn(page, 'And after a reload?') });
-    opens.push({ count, long: opened, scrolled, drawn, longest: [opening.longest, scrolling.longest] });
+    // A setting changed: the session opens again with it.
+    await page.evaluate(() => { window.longTasks = []; });
+    const setting = await traced(page, async () => {
+      await page.evaluate(() => window.Confab.widget.set({ temperature: 0.5 }));
+      await page.waitForTimeout(1500);
+    });
+    opens.push({ count, long: opened, scrolled, drawn, set: await page.evaluate(() => window.longTasks),
+      longest: [opening.longest, scrolling.longest, setting.longest] });
     await page.context().close();
   }
 } finally {
@@ -129,12 +137,12 @@ for (const r of rows) {
     `${(r.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(36)} ${sum.toFixed(0).padStart(7)} ${r.longest.toFixed(1).padStart(9)}` +
     (r.turn.status === 'done' ? '' : `   (status ${r.turn.status})`));
 }
-console.log('\nopening it (the page loaded again, the launcher clicked), then scrolling up through it (60 wheel turns of 1,500 px):');
-console.log('long tasks, and the longest task traced');
+console.log('\nopening it (the page loaded again, the launcher clicked), scrolling up through it (60 wheel turns of 1,500 px),');
+console.log('and a setting changed after turn 3 (set): long tasks, and the longest task traced');
 const tasks = (list, longest) => `${list.map((d) => d.toFixed(0)).join(', ') || '-'}, longest ${longest.toFixed(1)} ms`.padEnd(28);
 for (const o of opens) {
   console.log(`${String(o.count).padStart(8)} messages   opening ${tasks(o.long, o.longest[0])} scrolling ${tasks(o.scrolled, o.longest[1])} ` +
-    `(${o.drawn} messages drawn)`);
+    `set ${tasks(o.set, o.longest[2])} (${o.drawn} messages drawn)`);
 }
 console.log('');
 const sum = (r) => r.long.reduce((a, b) => a + b, 0);

@@ -56,7 +56,8 @@ class Widget {
   /** @type {Map<string, Tool>} */ #tools = new Map();
   #id = '';
   #busy = false;
-  #reopenAfterTurn = false;
+  #reopenAfterTurn = false;  // another tab changed the open session during a turn
+  #reconfigureAfterTurn = false;  // settings or tools changed during a turn
   /** @type {Promise<unknown> | null} a session opening a step at a time (#reopenInSteps) */
   #opening = null;
   #priming = false;
@@ -254,8 +255,8 @@ class Widget {
   tool(/** @type {Tool['def']} */ def, /** @type {Tool['handler']} */ handler) {
     if (this.#later(() => this.tool(def, handler))) return;
     this.#tools.set(String(def?.name), { def, handler });
-    if (this.#id && !this.#busy) this.#reopen(this.#currentBytes(), this.#id, false);
-    else this.#reopenAfterTurn = true;
+    if (this.#id && !this.#busy) this.#reconfigure();
+    else this.#reconfigureAfterTurn = true;
   }
 
   seedTool(/** @type {Tool} */ tool) { this.#tools.set(String(tool.def?.name), tool); }
@@ -264,8 +265,23 @@ class Widget {
   set(/** @type {Settings} */ changes) {
     if (this.#later(() => this.set(changes))) return;
     Object.assign(this.#settings, changes);
-    if (this.#busy) this.#reopenAfterTurn = true;
-    else this.#reopen(this.#currentBytes(), this.#id, false);
+    if (this.#busy) this.#reconfigureAfterTurn = true;
+    else this.#reconfigure();
+  }
+
+  /**
+   * Opens the open session again with the current settings and tools, keeping what the log
+   * shows: a step at a time from its stored UTF-8, as a long session must (at once, a setting
+   * changed in a 2,000-message session held the page for 160-170 ms), or at once when it has
+   * never been saved.
+   */
+  #reconfigure() {
+    const stored = this.#store.readRaw(this.#id);
+    if (stored === null) {
+      this.#reopen(this.#currentBytes(), this.#id, false);
+      return;
+    }
+    this.#reopenInSteps(stored, this.#id, false).catch((e) => console.error('confab: could not apply the settings', e));
   }
 
   get currentSession() { return this.#id; }
@@ -334,10 +350,16 @@ class Widget {
     this.#emit('turn_end', { status: effect.status, reason: effect.reason, cost: effect.cost, tokens: effect.tokens,
       sessionCost: effect.session_cost });
     this.#relist();
+    const reconfigure = this.#reconfigureAfterTurn;
+    this.#reconfigureAfterTurn = false;
     if (this.#reopenAfterTurn) {
       this.#reopenAfterTurn = false;
       this.#changed([this.#id]);
     }
+    // Unless the session opens again for another tab's change (with them), the settings and
+    // tools changed meanwhile apply now. (They used to wait for such a change: a model chosen
+    // while a reply streamed was not used.)
+    if (reconfigure && !this.#opening) this.#reconfigure();
   }
 
   async #runTool(/** @type {Record<string, any>} */ call) {
@@ -407,14 +429,14 @@ class Widget {
    * session does not freeze the page. Whatever else opens a session meanwhile wins; this one
    * then leaves everything as it is.
    */
-  async #reopenInSteps(/** @type {string | Uint8Array} */ bytes, /** @type {string} */ id) {
+  async #reopenInSteps(/** @type {string | Uint8Array} */ bytes, /** @type {string} */ id, render = true) {
     this.#cancelAll();
     const opening = this.#core.openInSteps(this.#openRequest(bytes, id), nextTask);
     this.#opening = opening;
     const result = await opening;
     if (this.#opening === opening) this.#opening = null;
     if (result.superseded) return true;
-    return this.#took(result, bytes, id, true);
+    return this.#took(result, bytes, id, render);
   }
 
   /**

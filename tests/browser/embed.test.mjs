@@ -80,6 +80,25 @@ test('embed: a streamed reply appears while it streams, not only at the end', as
   await page.context().close();
 });
 
+test('embed: a setting changed while a reply streams applies to the next request', async () => {
+  const page = await newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const turnEnd = () => page.evaluate(() => new Promise((r) => { const off = window.Confab.widget.on('turn_end', (d) => { off(); r(d); }); }));
+  const reasoning = () => page.locator('confab-chat .msg.assistant .thinking').evaluateAll((all) => all.map((d) => !d.hidden));
+  let ended = turnEnd();
+  await sendMessage(page, 'Tell me about boots');
+  await page.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
+  // confab-demo-reasoner thinks first: its replies show their reasoning.
+  await page.evaluate(() => window.Confab.widget.set({ model: 'confab-demo-reasoner' }));
+  assert.equal((await ended).status, 'done');
+  ended = turnEnd();
+  await sendMessage(page, 'And about tents?');
+  assert.equal((await ended).status, 'done');
+  assert.deepEqual(await reasoning(), [false, true]);
+  await page.context().close();
+});
+
 test('embed: calls made before the widget loaded are queued, not lost', async () => {
   const page = await newPage();
   await page.goto(site.pages.url + '/host.html');
