@@ -13,8 +13,8 @@
 // 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s after its turn
 // ended, their sum, the time from send to the end of the turn, and the longest task in a trace
 // of that time; for the opening, the scrolling and a setting changed then (`set`, which opens
-// the session again), their long tasks and longest task. Needs the
-// Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
+// the session again), their long tasks and longest task. Needs the Release `confab`
+// (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
@@ -128,8 +128,8 @@ try {
   await stopAll();
 }
 
-console.log('two demo turns in a session of N stored messages (headless Chromium; long tasks are those over 50 ms;');
-console.log('longest: the longest task in a trace of the same time, traced)\n');
+console.log('demo turns in a session of N stored messages, turn 3 after the page loaded again (headless Chromium;');
+console.log('long tasks are those over 50 ms; longest: the longest task in a trace of the same time)\n');
 console.log('messages   stored KB   turn   turn ms   long tasks (ms)                       sum ms   longest');
 for (const r of rows) {
   const sum = r.long.reduce((a, b) => a + b, 0);

@@ -272,7 +272,7 @@ class Widget {
   /**
    * Opens the open session again with the current settings and tools, keeping what the log
    * shows: a step at a time from its stored UTF-8, as a long session must (at once, a setting
-   * changed in a 2,000-message session held the page for 160-170 ms), or at once when it has
+   * changed in a 2,000-message session held the page for 159-203 ms), or at once when it has
    * never been saved.
    */
   #reconfigure() {
