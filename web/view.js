@@ -14,10 +14,10 @@
 // at 620-700 a second, about 60 drawings, headless Chromium on 2 cores at load 2-5) measured
 // 0.34-0.50 s of rendering in all (0.60 s once, at load 5), 4.7-6.6 ms a drawing (median).
 // Any drawing costs this browser 1.5-1.9 ms (the bench's floor: one word into an empty
-// scroller, 100-140 ms for as many drawings); the rest is laying
-// out and painting what each drawing adds, layout and paint that grow with the reply's blocks,
-// and the parse and patch (about 1 ms, mostly before the JIT warms up). Reading scrollHeight to
-// follow the bottom forces the frame's layout early but adds none. Earlier code, drawn every
+// scroller, 100-140 ms for as many drawings); the rest is laying out and painting what each
+// drawing adds, layout and paint that grow with the reply's blocks, and the parse and patch
+// (about 1 ms, mostly before the JIT warms up). Reading scrollHeight to follow the bottom
+// forces the frame's layout early but adds none. Earlier code, drawn every
 // frame: 1.4-1.8 s; every 200 ms, 0.20-0.33 s; every 300 ms, 0.21-0.23 s. 100 ms keeps most of
 // the gain while the text still moves ten times a second, as fast reading goes; at 200 ms it
 // comes in visible bursts of several words.
