@@ -12,8 +12,9 @@
 // (turn 3: the first request and save after a reload). For each turn: the long tasks (over
 // 50 ms, from Chromium's longtask entries) between sending a message and 1.5 s after its turn
 // ended, their sum, the time from send to the end of the turn, and the longest task in a trace
-// of that time; for the opening, the scrolling and a setting changed then (`set`, which opens
-// the session again), their long tasks and longest task. Needs the Release `confab`
+// of that time; for the opening, the scrolling, a setting changed then (`set`, which opens
+// the session again), renaming the session (open, and not open), deleting it and undoing
+// that, their long tasks and longest task. Needs the Release `confab`
 // (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
@@ -113,13 +114,37 @@ try {
     // The first turn after the page loaded again (its first request and save of the session).
     await page.waitForTimeout(2000);
     rows.push({ count, turnNumber: 3, kb: bytes.length / 1024, ...await turn(page, 'And after a reload?') });
-    // A setting changed: the session opens again with it.
+    // A setting changed: the session opens again with it (from a task of the page's, as below).
     await page.evaluate(() => { window.longTasks = []; });
     const setting = await traced(page, async () => {
-      await page.evaluate(() => window.Confab.widget.set({ temperature: 0.5 }));
+      await page.evaluate(() => setTimeout(() => window.Confab.widget.set({ temperature: 0.5 })));
       await page.waitForTimeout(1500);
     });
-    opens.push({ count, long: opened, scrolled, drawn, set: await page.evaluate(() => window.longTasks),
+    const set = await page.evaluate(() => window.longTasks);
+    // Renaming it, open; then, another session open, renaming it and deleting it. Each call is
+    // made from a task of the page's, as a click would: Chromium reports no long task for the
+    // work of a page.evaluate itself.
+    const id = count ? 'long' + count : (await page.evaluate(() => window.Confab.widget.sessions()))[0].id;
+    const act = async (/** @type {(id: string) => void} */ action) => {
+      await page.evaluate(() => { window.longTasks = []; });
+      const { longest } = await traced(page, async () => {
+        await page.evaluate(action, id);
+        await page.waitForTimeout(1500);
+      });
+      return { long: await page.evaluate(() => window.longTasks), longest };
+    };
+    const renamed = await act((id) => setTimeout(() => window.Confab.widget.renameSession(id, 'renamed while open')));
+    await page.evaluate(() => window.Confab.widget.newSession());
+    await page.waitForTimeout(1000);
+    const other = await act((id) => setTimeout(() => window.Confab.widget.renameSession(id, 'renamed from another')));
+    const deleted = await act((id) => setTimeout(() => window.Confab.widget.deleteSession(id)));
+    await page.evaluate(() => { window.longTasks = []; });
+    const undone = await traced(page, async () => {
+      await page.locator('confab-chat').getByRole('button', { name: 'Undo' }).click();
+      await page.waitForTimeout(1500);
+    });
+    undone.long = await page.evaluate(() => window.longTasks);
+    opens.push({ count, long: opened, scrolled, drawn, set, renamed, other, deleted, undone,
       longest: [opening.longest, scrolling.longest, setting.longest] });
     await page.context().close();
   }
@@ -143,6 +168,13 @@ const tasks = (list, longest) => `${list.map((d) => d.toFixed(0)).join(', ') || 
 for (const o of opens) {
   console.log(`${String(o.count).padStart(8)} messages   opening ${tasks(o.long, o.longest[0])} scrolling ${tasks(o.scrolled, o.longest[1])} ` +
     `set ${tasks(o.set, o.longest[2])} (${o.drawn} messages drawn)`);
+}
+console.log('\nrenaming it while open, then with another session open renaming it, deleting it and undoing that (the notice\'s button):');
+console.log('long tasks, and the longest task traced');
+for (const o of opens) {
+  console.log(`${String(o.count).padStart(8)} messages   rename open ${tasks(o.renamed.long, o.renamed.longest)} ` +
+    `rename other ${tasks(o.other.long, o.other.longest)} delete ${tasks(o.deleted.long, o.deleted.longest)} ` +
+    `undo ${tasks(o.undone.long, o.undone.longest)}`);
 }
 console.log('');
 const sum = (r) => r.long.reduce((a, b) => a + b, 0);

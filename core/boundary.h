@@ -27,6 +27,9 @@ struct UserSent {              // the user sent a message
 };
 struct UserStopped {};         // the user pressed stop
 struct UserRetried {};         // the user asked to retry the last failed or cut-off reply
+struct UserRenamed {           // the user named the conversation (at any time, a reply streaming or not)
+    std::string title;
+};
 struct HttpHead {              // the status line and headers of a response arrived
     std::uint64_t request = 0;
     int status = 0;
@@ -53,8 +56,8 @@ struct TimerFired {            // a StartTimer's delay passed
     std::uint64_t timer = 0;
 };
 
-using Input = std::variant<UserSent, UserStopped, UserRetried, HttpHead, HttpBody, HttpEnd, HttpFailed,
-                           ToolFinished, TimerFired>;
+using Input = std::variant<UserSent, UserStopped, UserRetried, UserRenamed, HttpHead, HttpBody, HttpEnd,
+                           HttpFailed, ToolFinished, TimerFired>;
 
 // ---- Effects -----------------------------------------------------------------------------
 

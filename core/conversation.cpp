@@ -62,6 +62,8 @@ std::vector<Effect> Conversation::handle(const Input& input, std::int64_t now_ms
                 if (phase_ != Phase::idle) stop(now_ms, out);
             } else if constexpr (std::is_same_v<E, UserRetried>) {
                 if (phase_ == Phase::idle) retry_turn(now_ms, out);
+            } else if constexpr (std::is_same_v<E, UserRenamed>) {
+                rename(event.title, out);
             } else if constexpr (std::is_same_v<E, HttpHead>) {
                 if (event.request == request_ && phase_ != Phase::idle) on_head(event, now_ms);
             } else if constexpr (std::is_same_v<E, HttpBody>) {
@@ -315,13 +317,7 @@ void Conversation::take_deltas(std::vector<StreamDelta>& deltas, std::int64_t no
         else apply_delta(message, delta);
         out(ShowDelta{*reply_index_, std::move(delta)});
     }
-    if (reply_index_ && now - last_save_ms_ >= config_.save_interval_ms) {
-        session_.messages[*reply_index_].incomplete = true;  // until it ends: what a crash would leave
-        session_.messages[*reply_index_].incomplete_reason = still_streaming_reason;
-        save(now, out);
-        session_.messages[*reply_index_].incomplete = false;
-        session_.messages[*reply_index_].incomplete_reason.clear();
-    }
+    if (reply_index_ && now - last_save_ms_ >= config_.save_interval_ms) save(now, out, /*reply_arriving=*/true);
 }
 
 void Conversation::on_end(std::int64_t now, Out& out)
@@ -670,15 +666,38 @@ void Conversation::end_turn(TurnStatus status, std::string reason, Out& out)
 
 // ---- the session ---------------------------------------------------------------------------------
 
-void Conversation::save(std::int64_t now, Out& out)
+void Conversation::save(std::int64_t now, Out& out, bool reply_arriving)
 {
     session_.updated_ms = now;
     last_save_ms_ = now;
+    write(out, reply_arriving);
+}
+
+void Conversation::write(Out& out, bool reply_arriving)
+{
+    // A reply still arriving is stored as a crash would leave it, cut off, until it ends.
+    Message* reply = reply_arriving ? &session_.messages[*reply_index_] : nullptr;
+    if (reply) {
+        reply->incomplete = true;
+        reply->incomplete_reason = still_streaming_reason;
+    }
     SaveSession effect{config_.session_key, writer_.write(session_), session_.id, session_.title,
                        session_.created_ms, session_.updated_ms, {}};
+    if (reply) {
+        reply->incomplete = false;
+        reply->incomplete_reason.clear();
+    }
     effect.message_ids.reserve(session_.messages.size());
     for (const Message& message : session_.messages) effect.message_ids.push_back(message.id);
     out(std::move(effect));
+}
+
+void Conversation::rename(std::string title, Out& out)
+{
+    session_.title = std::move(title);
+    // Stored at once, so a list shows it; but nothing was said, so its time of last change (by
+    // which lists sort) stays. Between events, a reply is arriving exactly when this holds.
+    write(out, /*reply_arriving=*/phase_ == Phase::requesting && reply_index_.has_value());
 }
 
 Message& Conversation::add_message(Message message, std::int64_t now, Out& out)

@@ -134,7 +134,11 @@ private:
     void end_turn(TurnStatus status, std::string reason, Out& out);
     void cancel_timers(Out& out);
     std::uint64_t start_timer(std::int64_t delay_ms, Out& out);
-    void save(std::int64_t now, Out& out);
+    // Stores the session as changed at `now` (SaveSession); `reply_arriving`: the reply being
+    // streamed is stored as a crash would leave it, cut off, "still streaming".
+    void save(std::int64_t now, Out& out, bool reply_arriving = false);
+    void write(Out& out, bool reply_arriving);  // the SaveSession of save(), its times unchanged
+    void rename(std::string title, Out& out);
     Message& add_message(Message message, std::int64_t now, Out& out);
     std::string next_message_id();
     bool over_budget(double next_cost, std::string& why) const;

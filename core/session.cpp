@@ -708,4 +708,121 @@ bool SessionLoader::step(std::size_t budget)
     return finish() || whole();
 }
 
+namespace {
+
+// The title set and the file saved whole: what retitle_session_file does when it cannot do less.
+Retitled retitle_whole(std::string_view bytes, std::string_view title)
+{
+    Retitled out;
+    SessionLoad loaded = load_session(bytes);
+    if (loaded.error) {
+        out.error = std::move(loaded.error);
+        return out;
+    }
+    Session& session = *loaded.session;
+    session.title = std::string(title);
+    out.bytes = save_session(session);
+    out.message_count = session.messages.size();
+    session.messages.clear();
+    out.head = std::move(session);
+    return out;
+}
+
+// A top-level member: where its name begins, its name, and its value's bytes [value, end).
+struct MemberSpan {
+    std::size_t begin = 0;
+    std::string_view name;
+    std::size_t value = 0;
+    std::size_t end = 0;
+};
+
+// The members of the object that is all of `s`, in order; nullopt for anything unexpected (as
+// member_value and value_end see it), a name given twice included.
+std::optional<std::vector<MemberSpan>> top_members(std::string_view s)
+{
+    std::size_t i = skip_space(s, 0);
+    if (i >= s.size() || s[i] != '{') return std::nullopt;
+    std::vector<MemberSpan> members;
+    for (i = skip_space(s, i + 1);;) {
+        MemberSpan member;
+        member.begin = i;
+        member.value = member_value(s, i, member.name);
+        if (member.value == npos) return std::nullopt;
+        int depth = 0;
+        member.end = value_end(s, member.value, depth);
+        if (member.end == npos || member.end == member.value) return std::nullopt;
+        for (const auto& other : members)
+            if (other.name == member.name) return std::nullopt;
+        members.push_back(member);
+        i = skip_space(s, member.end);
+        if (i < s.size() && s[i] == ',') {
+            i = skip_space(s, i + 1);
+        } else if (i < s.size() && s[i] == '}' && skip_space(s, i + 1) == s.size()) {
+            return members;
+        } else {
+            return std::nullopt;
+        }
+    }
+}
+
+// How many values the array s[begin, end) holds, as value_end sees them; nullopt for anything
+// unexpected (two values without a comma between them, a comma without a value).
+std::optional<std::size_t> array_count(std::string_view s, std::size_t begin, std::size_t end)
+{
+    std::size_t i = skip_space(s, begin + 1);
+    if (i < end && s[i] == ']') return i + 1 == end ? std::optional<std::size_t>(0) : std::nullopt;
+    for (std::size_t count = 1;; ++count) {
+        int depth = 0;
+        const std::size_t value = value_end(s, i, depth);
+        if (value == npos || value == i || value > end) return std::nullopt;
+        i = skip_space(s, value);
+        if (i < end && s[i] == ',') i = skip_space(s, i + 1);
+        else if (i + 1 == end && s[i] == ']') return count;
+        else return std::nullopt;
+    }
+}
+
+} // namespace
+
+Retitled retitle_session_file(std::string_view bytes, std::string_view title)
+{
+    if (title.empty()) return retitle_whole(bytes, title);
+    const auto members = top_members(bytes);
+    if (!members) return retitle_whole(bytes, title);
+    const MemberSpan* messages = nullptr;
+    const MemberSpan* old_title = nullptr;
+    const MemberSpan* after_title = nullptr;  // the first member that key order puts after "title"
+    for (const auto& member : *members) {
+        if (member.name == "messages") messages = &member;
+        if (member.name == "title") old_title = &member;
+        if (!after_title && member.name > std::string_view("title")) after_title = &member;
+    }
+    if (!messages || bytes[messages->value] != '[') return retitle_whole(bytes, title);
+    const auto count = array_count(bytes, messages->value, messages->end);
+    if (!count) return retitle_whole(bytes, title);
+
+    // The rest of the file is loaded with `"messages": []`: it is checked, and gives the head.
+    std::string rest;
+    rest.reserve(bytes.size() - (messages->end - messages->value) + 2);
+    rest.append(bytes.substr(0, messages->value)).append("[]").append(bytes.substr(messages->end));
+    SessionLoad loaded = load_session(rest);
+    if (loaded.error) return retitle_whole(bytes, title);  // its first problem may lie among the messages
+
+    if (!old_title && !after_title) return retitle_whole(bytes, title);  // "version", after "title", loaded
+
+    Retitled out;
+    out.head = std::move(*loaded.session);
+    out.head.title = std::string(title);
+    out.message_count = *count;
+    const std::string value = dump_safely(json(out.head.title));
+    out.bytes.reserve(bytes.size() + value.size() + 16);
+    if (old_title) {
+        out.bytes.append(bytes.substr(0, old_title->value)).append(value).append(bytes.substr(old_title->end));
+    } else {
+        out.bytes.append(bytes.substr(0, after_title->begin)).append("\"title\":").append(value).append(",");
+        out.bytes.append(bytes.substr(after_title->begin));
+    }
+    return out;
+}
+
 } // namespace confab

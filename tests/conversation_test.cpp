@@ -551,6 +551,51 @@ TEST_CASE("conversation: a second message while a reply streams is refused, not 
     CHECK(d.session().messages.size() == 1);
 }
 
+TEST_CASE("conversation: a rename is saved at once, keeps the time of last change, and a reply streaming goes on")
+{
+    Driver d;
+    d.user("one");
+    d.reply(text_stream("First answer."));
+    const auto updated = d.session().updated_ms;
+    d.now += 60'000;
+
+    // Idle: one save, with the title, and nothing else.
+    const auto before = d.effects.size();
+    d.send(UserRenamed{"Named here"}, "user_renamed");
+    REQUIRE(d.effects.size() == before + 1);
+    const auto* save = std::get_if<SaveSession>(&d.effects.back());
+    REQUIRE(save);
+    CHECK(save->title == "Named here");
+    CHECK(save->updated_ms == updated);
+    CHECK(save->message_ids.size() == 2);
+    const Session idle = *load_session(save->bytes).session;
+    CHECK(idle.title == "Named here");
+    CHECK(idle.updated_ms == updated);
+    CHECK(idle.messages == d.session().messages);
+
+    // While a reply streams: saved as a save mid-stream is, the reply cut off "still streaming".
+    d.user("two");
+    d.head(200);
+    d.body(sse_chunk({{"role", "assistant"}, {"content", "Second "}}));
+    d.send(UserRenamed{"Named again"}, "user_renamed");
+    const Session streaming = *load_session(d.saves.back()).session;
+    CHECK(streaming.title == "Named again");
+    REQUIRE(streaming.messages.size() == 4);
+    CHECK(streaming.messages[3].content == "Second ");
+    CHECK(streaming.messages[3].incomplete);
+    CHECK(streaming.messages[3].incomplete_reason == still_streaming_reason);
+    CHECK_FALSE(d.session().messages[3].incomplete);  // only the file says so, until it ends
+    CHECK(d.conversation.busy());
+    d.body(sse_chunk({{"content", "answer."}}, "stop") + "data: [DONE]\n\n");
+    d.end();
+    REQUIRE(d.finished.size() == 2);
+    CHECK(d.finished[1].status == TurnStatus::done);
+    const Session after = *load_session(d.saves.back()).session;
+    CHECK(after.title == "Named again");
+    CHECK(after.messages[3].content == "Second answer.");
+    CHECK_FALSE(after.messages[3].incomplete);
+}
+
 namespace {
 
 // A session long enough that a small context window must drop its oldest turns.

@@ -725,6 +725,109 @@ TEST_CASE("session: SessionLoader loads a step at a time what load_session loads
     }
 }
 
+namespace {
+
+// retitle_session_file(bytes, title) against load_session(bytes) with the title set: the file
+// it writes loads to that session, and its head and count are that session's.
+void retitles_as_whole(const std::string& bytes, const std::string& title)
+{
+    CAPTURE(bytes);
+    const auto retitled = confab::retitle_session_file(bytes, title);
+    Session expected = load_ok(bytes);
+    expected.title = load_ok(save_session(Session{.title = title})).title;  // as a save writes it
+    REQUIRE_FALSE(retitled.error);
+    CHECK(load_ok(retitled.bytes) == expected);
+    CHECK(retitled.message_count == expected.messages.size());
+    expected.messages.clear();
+    expected.title = title;  // as given: what is invalid UTF-8 in it is replaced when written
+    CHECK(retitled.head == expected);
+}
+
+} // namespace
+
+TEST_CASE("session: a rename writes the title in place and keeps the messages byte for byte")
+{
+    Session rich = rich_session();
+    for (const std::string& title : {std::string("Renamed"), std::string("\u00e9t\u00e9 \"quoted\" \\ \n"),
+                                     std::string("bad \xff utf-8"), std::string()}) {
+        CAPTURE(title);
+        for (const std::string& old_title : {rich.title, std::string()}) {  // replaced, or added
+            Session before = rich;
+            before.title = old_title;
+            Session after = before;
+            after.title = title;
+            const std::string saved = save_session(before);
+            const auto retitled = confab::retitle_session_file(saved, title);
+            REQUIRE_FALSE(retitled.error);
+            CHECK(retitled.bytes == save_session(after));  // a file save_session wrote: its bytes
+            retitles_as_whole(saved, title);
+            retitles_as_whole(json::parse(saved).dump(2), title);  // written otherwise
+        }
+    }
+    const Session empty = load_ok(R"({"format":"confab.session","version":1,"messages":[]})");
+    CHECK(confab::retitle_session_file(save_session(empty), "t").bytes ==
+          R"({"format":"confab.session","messages":[],"title":"t","version":1})");
+
+    // The messages are not read: one that does not load stays as it was, and so does its refusal.
+    const std::string robot =
+        R"({"format":"confab.session","messages":[{"role":"user"}, {"role":"robot","x":[1,"]"]}],"title":"a","version":1})";
+    const auto renamed = confab::retitle_session_file(robot, "b");
+    REQUIRE_FALSE(renamed.error);
+    CHECK(renamed.bytes == R"({"format":"confab.session","messages":[{"role":"user"}, {"role":"robot","x":[1,"]"]}],"title":"b","version":1})");
+    CHECK(renamed.message_count == 2);
+    CHECK(renamed.head.title == "b");
+    CHECK(verdict(renamed.bytes) == verdict(robot));
+
+    // The other members are loaded: what they lack is refused as load_session refuses it.
+    for (const std::string& bytes : std::initializer_list<std::string>{
+             R"({"format":"confab.session","messages":[],"title":"a","version":2})",
+             R"({"format":"confab.session","messages":[],"title":7,"version":1})",
+             R"({"format":"other","messages":[],"version":1})",
+             R"({"format":"confab.session","messages":[{"role":"robot"}],"settings":5,"version":1})",
+             R"({"format":"confab.session","messages":[],"version":1} x)",
+             "", "[]", "{", "{}"}) {
+        CAPTURE(bytes);
+        const auto refused = confab::retitle_session_file(bytes, "b");
+        REQUIRE(refused.error);
+        CHECK(refused.error->text() == verdict(bytes));
+    }
+    // What it does not expect is loaded and saved whole.
+    for (const std::string& bytes : std::initializer_list<std::string>{
+             R"({"format":"confab.session","messages":[],"titl\u0065":"a","version":1})",
+             R"({"format":"confab.session","messages":[],"title":"a","title":"z","version":1})",
+             R"({"format":"confab.session","messages":[],"version":1,"messages":[{"role":"user"}]})",
+             R"({"format":"confab.session","messages":[{"role":"user"} {"role":"user"}],"version":1})",
+             R"({"format":"confab.session","messages":null,"version":1})",
+             R"({"format":"confab.session","version":1})",
+         }) {
+        CAPTURE(bytes);
+        const auto retitled = confab::retitle_session_file(bytes, "b");
+        if (load_session(bytes).error) {
+            REQUIRE(retitled.error);
+            CHECK(retitled.error->text() == verdict(bytes));
+        } else {
+            retitles_as_whole(bytes, "b");
+        }
+    }
+
+    // Damage anywhere: what loads is renamed as a whole load would; what does not is refused as
+    // load_session refuses it, or renamed and still refused.
+    const std::string saved = save_session(rich);
+    const char damages[] = {'\0', '\xff', '"', '}', ',', '[', ']', '\\'};
+    for (std::size_t at = 0; at < saved.size(); ++at) {
+        std::string damaged = saved;
+        damaged[at] = damages[at % 8];
+        CAPTURE(at);
+        if (!load_session(damaged).error) {
+            retitles_as_whole(damaged, "b");
+            continue;
+        }
+        const auto retitled = confab::retitle_session_file(damaged, "b");
+        if (retitled.error) CHECK(retitled.error->text() == verdict(damaged));
+        else CHECK(load_session(retitled.bytes).error);
+    }
+}
+
 TEST_CASE("session: SessionWriter::prime writes a step of messages at a time, and the next write is save_session's")
 {
     Session session = rich_session();

@@ -12,8 +12,8 @@
 // in as bytes with their length, untouched.
 //
 // Deliberately not done here: any I/O, timers or DOM (web/*.js), and decisions (the core's).
-// Titles are the one thing this file writes into a session: a new session is named after its
-// first message, and rename() sets what the visitor typed.
+// Titles are the one thing this file decides about a session: a new session is named after its
+// first message.
 #include <emscripten/emscripten.h>
 
 #include <algorithm>
@@ -56,14 +56,21 @@ const char* give(const json& value)
     return reply_.c_str();
 }
 
-// The conversation and what it was opened with, so that it can be opened again (a rename,
-// a session that another tab changed) with the same configuration and tools.
+// The conversation and what it was opened with, so that it can be opened again (a session
+// that another tab changed) with the same configuration and tools.
 struct Open {
     ConversationConfig config;
     std::vector<ToolSpec> tools;
     std::unique_ptr<Conversation> conversation;
 };
 Open open_;
+
+// What a list of sessions shows of one (web/store.js's Entry).
+json summary_json(const std::string& id, const std::string& title, std::int64_t created_ms, std::int64_t updated_ms,
+                  std::size_t count)
+{
+    return {{"id", id}, {"title", title}, {"created_ms", created_ms}, {"updated_ms", updated_ms}, {"count", count}};
+}
 
 json cost_json(const Cost& cost)
 {
@@ -91,8 +98,7 @@ json effect_json(Effect& effect)
                 return {{"type", "run_tool"}, {"call_id", e.call_id}, {"name", e.name}, {"arguments", e.arguments}};
             } else if constexpr (std::is_same_v<E, SaveSession>) {
                 return {{"type", "save_session"}, {"key", e.key}, {"blob", blob(std::move(e.bytes))},
-                        {"summary", {{"id", e.id}, {"title", e.title}, {"created_ms", e.created_ms},
-                                     {"updated_ms", e.updated_ms}, {"count", e.message_ids.size()}}},
+                        {"summary", summary_json(e.id, e.title, e.created_ms, e.updated_ms, e.message_ids.size())},
                         {"ids", e.message_ids}};
             } else if constexpr (std::is_same_v<E, ShowMessage>) {
                 return {{"type", "show_message"}, {"index", e.index}, {"message", message_to_json(e.message)}};
@@ -311,23 +317,24 @@ EMSCRIPTEN_KEEPALIVE const char* confab_handle(const char* input, double now_ms)
     auto& conversation = *open_.conversation;
     if (type == "user_sent") {
         const auto text = get_string(in, "text").value_or("");
+        std::vector<Effect> effects;
         if (conversation.session().title.empty() && !conversation.busy()) {
             // A new session is named after its first words, cut at a character boundary.
-            Session named = conversation.session();
             std::size_t end = 0, chars = 0;
             while (end < text.size() && chars < 48) {
                 ++end;
                 while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
                 ++chars;
             }
-            named.title = text.substr(0, end);
-            for (auto& c : named.title)
+            std::string title = text.substr(0, end);
+            for (auto& c : title)
                 if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-            json ignored = json::array();
-            reopen(std::move(named), ignored);
+            effects = conversation.handle(UserRenamed{std::move(title)}, now);
         }
-        return give_effects(open_.conversation->handle(UserSent{text}, now));
+        for (auto& effect : conversation.handle(UserSent{text}, now)) effects.push_back(std::move(effect));
+        return give_effects(std::move(effects));
     }
+    if (type == "user_renamed") return give_effects(conversation.handle(UserRenamed{get_string(in, "title").value_or("")}, now));
     if (type == "user_stopped") return give_effects(conversation.handle(UserStopped{}, now));
     if (type == "user_retried") return give_effects(conversation.handle(UserRetried{}, now));
     if (type == "http_head") {
@@ -380,9 +387,8 @@ EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes, int length)
     auto loaded = load_session(std::string_view(bytes, std::size_t(std::max(length, 0))));
     if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
     const Session& session = *loaded.session;
-    return give({{"ok", true},
-                 {"summary", {{"id", session.id}, {"title", session.title}, {"created_ms", session.created_ms},
-                              {"updated_ms", session.updated_ms}, {"count", session.messages.size()}}}});
+    return give({{"ok", true}, {"summary", summary_json(session.id, session.title, session.created_ms, session.updated_ms,
+                                                        session.messages.size())}});
 }
 
 // Combines this tab's copy of a session with the stored one, which another tab may have
@@ -400,32 +406,30 @@ EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request)
     return give({{"ok", true}, {"bytes", merge_session_files(ours, get_string(in, "stored").value_or(""), known)}});
 }
 
-// Rewrites a session file with another title or id (an import that must not replace a
-// session already there): {"bytes", "title"?, "id"?} -> {"ok": true, "bytes"} or an error.
-// When the file is the open session and no turn is under way, the open conversation takes
-// the change too.
+// Rewrites a session file with another id (an import that must not replace a session already
+// there): {"bytes", "id"} -> {"ok": true, "bytes"} or an error.
 EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request)
 {
     const json in = parse_json(request);
     auto loaded = load_session(get_string(in, "bytes").value_or(""));
     if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
     Session session = std::move(*loaded.session);
-    const auto new_id = get_string(in, "id");
-    const bool is_open = open_.conversation && open_.conversation->session().id == session.id &&
-                         (!new_id || *new_id == session.id);
-    if (is_open) {
-        if (open_.conversation->busy()) return give({{"ok", false}, {"error", "a reply is on its way"}});
-        session = open_.conversation->session();  // newer than any file
-    }
-    if (auto title = get_string(in, "title")) session.title = *title;
-    if (new_id) session.id = *new_id;
-    if (auto updated = get_int(in, "updated_ms")) session.updated_ms = *updated;
-    auto bytes = save_session(session);
-    if (is_open) {
-        json ignored = json::array();
-        reopen(std::move(session), ignored);
-    }
-    return give({{"ok", true}, {"bytes", bytes}});
+    if (auto id = get_string(in, "id")) session.id = *id;
+    return give({{"ok", true}, {"bytes", save_session(session)}});
+}
+
+// Names `title` the session in the file of `length` bytes at `bytes` (one not open: the open one is
+// renamed with {"type": "user_renamed"}), without reading its messages (retitle_session_file):
+// {"ok": true, "blob": the new file, "summary": as confab_check's} or, for a file that does
+// not load, {"ok": false, "error"}.
+EMSCRIPTEN_KEEPALIVE const char* confab_retitle(const char* title, const char* bytes, int length)
+{
+    blobs_.clear();
+    auto retitled = retitle_session_file(std::string_view(bytes, std::size_t(std::max(length, 0))), title);
+    if (retitled.error) return give({{"ok", false}, {"error", retitled.error->text()}});
+    const Session& head = retitled.head;
+    return give({{"ok", true}, {"blob", blob(std::move(retitled.bytes))},
+                 {"summary", summary_json(head.id, head.title, head.created_ms, head.updated_ms, retitled.message_count)}});
 }
 
 // The last call's large texts (see blobs_): where text `index` begins, and its length in bytes.

@@ -131,21 +131,23 @@ export class Core {
    * @returns {Effect[]}
    */
   #effects(/** @type {Effect[]} */ effects) {
-    const m = this.#m;
-    const bytes = (/** @type {number} */ index) => {
-      const at = m._confab_blob(index);
-      return m.HEAPU8.slice(at, at + m._confab_blob_size(index));
-    };
     for (const effect of effects) {
-      if (effect.body_blob !== undefined) effect.body = bytes(effect.body_blob);
+      if (effect.body_blob !== undefined) effect.body = this.#blob(effect.body_blob);
       if (effect.blob !== undefined) {
-        const raw = (effect.raw = bytes(effect.blob));
+        const raw = (effect.raw = this.#blob(effect.blob));
         /** @type {string | undefined} */
         let decoded;
         Object.defineProperty(effect, 'bytes', { enumerable: true, get: () => (decoded ??= utf8.decode(raw)) });
       }
     }
     return effects;
+  }
+
+  /** A copy of the last call's large text `index` (web/bridge.cpp's blobs), as bytes. */
+  #blob(/** @type {number} */ index) {
+    const m = this.#m;
+    const at = m._confab_blob(index);
+    return m.HEAPU8.slice(at, at + m._confab_blob_size(index));
   }
 
   /** @returns {{session: Record<string, any>, busy: boolean}} the open session as stored */
@@ -166,7 +168,21 @@ export class Core {
     return this.#call('_confab_merge', JSON.stringify({ ours, stored, known })).bytes;
   }
 
-  /** Rewrites a session file with another title or id. @returns {Result} */
+  /**
+   * Names `title` the session in a file that is not open (the open one is renamed with
+   * {type: 'user_renamed'}), without reading its messages: the new file as `raw`, and what a
+   * list shows of it as `summary`, or why the file does not load.
+   * @returns {Result & {raw?: Uint8Array}}
+   */
+  retitle(/** @type {Uint8Array | string} */ bytes, /** @type {string} */ title) {
+    return this.#withBytes(bytes, (at, length) => {
+      const result = this.#call('_confab_retitle', title, at, length);
+      if (result.blob !== undefined) result.raw = this.#blob(result.blob);
+      return result;
+    });
+  }
+
+  /** Rewrites a session file with another id. @returns {Result} */
   rewrite(/** @type {Record<string, any>} */ request) { return this.#call('_confab_rewrite', JSON.stringify(request)); }
 
   /**

@@ -240,6 +240,44 @@ test('sessions: new chat, switch, rename, delete with undo', async () => {
   await context.close();
 });
 
+test('sessions: a conversation renamed while its reply streams keeps the name and the whole reply, and a rename moves nothing in the list', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  await chat(page, 'an older conversation');
+  await page.evaluate(() => window.Confab.widget.newSession());
+  const ended = chat(page, 'Tell me about boots');
+  await page.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
+  const titles = () => page.evaluate(async () => (await window.Confab.widget.sessions()).map((s) => s.title));
+  const rename = (from, to) => page.evaluate(async ({ from, to }) => {
+    const c = window.Confab.widget;
+    await c.renameSession((await c.sessions()).find((s) => s.title === from).id, to);
+    return document.querySelector('confab-chat').shadowRoot.querySelector('.log').getAttribute('aria-busy');
+  }, { from, to });
+  // The old widget refused this one ("a reply is on its way").
+  assert.equal(await rename('Tell me about boots', 'Boots'), 'true');
+  assert.deepEqual(await titles(), ['Boots', 'an older conversation']);
+  const turn = await ended;
+  assert.equal(turn.status, 'done');
+  // The older one renamed stays where it was: a rename is not a change to what was said.
+  await rename('an older conversation', 'Older');
+  assert.deepEqual(await titles(), ['Boots', 'Older']);
+  const shown = await texts(page);
+  await waitStored(page, tail(turn));
+  await waitStored(page, '"title":"Older"');
+  await page.reload();
+  await openWidget(page);
+  await page.locator('confab-chat .msg.assistant').first().waitFor();
+  assert.deepEqual(await titles(), ['Boots', 'Older']);
+  assert.deepEqual(await texts(page), shown);
+  const boots = Object.values(await storedFiles(page)).filter((t) => t.includes('"format":"confab.session"'))
+    .map((t) => JSON.parse(t)).find((f) => f.title === 'Boots');
+  assert.equal(boots.messages.at(-1).content, turn.last);
+  assert.equal(boots.messages.at(-1).incomplete, undefined);
+  await context.close();
+});
+
 test('sessions: a stored session is read again only when it changed: by the list when its bytes did (not for the core\'s own saves, which say what the list shows), by a flush when another tab wrote it', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -282,13 +320,13 @@ test('sessions: a stored session is read again only when it changed: by the list
   assert.equal(after.find((s) => s.id === open).count, 4);
   assert.ok(after.find((s) => s.id === open).updated_ms > list.find((s) => s.id === open).updated_ms);
   assert.deepEqual(await page.evaluate(() => window.checked), []);
-  // A file written otherwise (a rename, through the core's rewrite) is read again by the next list, alone.
+  // Another session renamed: the core's rename says what the list shows of it, nothing is read.
   await page.evaluate(() => window.Confab.widget.renameSession('stored3', 'renamed'));
   const renamed = await page.evaluate(() => window.Confab.widget.sessions());
   assert.equal(renamed.find((s) => s.id === 'stored3').title, 'renamed');
+  assert.equal(renamed.find((s) => s.id === 'stored3').count, list.find((s) => s.id === 'stored3').count);
   assert.equal(renamed.find((s) => s.id === open).count, 4);
-  const checked = await page.evaluate(() => window.checked);
-  assert.deepEqual([...new Set(checked)], ['stored3']);
+  assert.deepEqual(await page.evaluate(() => window.checked), []);
   // This tab's saves were flushed (after the first turn and at the end of this one), and what
   // each pull found was what this tab had pushed: nothing to merge.
   assert.equal(await page.evaluate(() => window.merges), 0);

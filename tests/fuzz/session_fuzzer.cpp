@@ -10,7 +10,9 @@
 // keeps all its messages, and a stored file that does not load leaves this tab's bytes as
 // they are. An input holding a line "--" is two copies, this tab's before it, stored after.
 // Any JSON in it is also read as a host's tool definitions, which are counted without failing:
-// each tool adds at least its fixed tokens.
+// each tool adds at least its fixed tokens. And it is renamed without reading its messages
+// (retitle_session_file): what loads gives what a whole load with the new title gives, and
+// what does not load is refused as load_session refuses it, or renamed and still refused.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -91,6 +93,27 @@ void check_tools(std::string_view bytes)
     }
 }
 
+void check_retitle(std::string_view bytes, const confab::SessionLoad& load, std::uint8_t knob)
+{
+    const std::string title = knob & 2 ? "" : "renamed \xff";
+    const confab::Retitled retitled = confab::retitle_session_file(bytes, title);
+    require(retitled.error.has_value() != !retitled.bytes.empty());
+    if (load.error) {
+        if (retitled.error) require(retitled.error->text() == load.error->text());
+        else require(confab::load_session(retitled.bytes).error.has_value());
+        return;
+    }
+    require(!retitled.error);
+    confab::Session expected = *load.session;
+    expected.title = title;
+    const confab::SessionLoad renamed = confab::load_session(retitled.bytes);
+    require(renamed.session.has_value());
+    require(confab::save_session(*renamed.session) == confab::save_session(expected));
+    require(retitled.message_count == expected.messages.size());
+    expected.messages.clear();
+    require(retitled.head == expected);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -113,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(stepped.session == load.session);
     require(stepped.error.has_value() == load.error.has_value());
     if (load.error) require(stepped.error->text() == load.error->text());
+    check_retitle(bytes, load, knob);
     if (load.error) {
         require(!load.error->where.empty() && !load.error->message.empty());
         return 0;
