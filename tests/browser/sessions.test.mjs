@@ -327,6 +327,13 @@ test('sessions: a stored session is read again only when it changed: by the list
   assert.equal(renamed.find((s) => s.id === 'stored3').count, list.find((s) => s.id === 'stored3').count);
   assert.equal(renamed.find((s) => s.id === open).count, 4);
   assert.deepEqual(await page.evaluate(() => window.checked), []);
+  // Deleted, then back with the notice's Undo: what the list showed of it comes back with it.
+  await page.evaluate(() => window.Confab.widget.deleteSession('stored4'));
+  assert.ok(!(await page.evaluate(() => window.Confab.widget.sessions())).some((s) => s.id === 'stored4'));
+  await page.locator('confab-chat').getByRole('button', { name: 'Undo' }).click();
+  const back = await page.evaluate(() => window.Confab.widget.sessions());
+  assert.deepEqual(back.find((s) => s.id === 'stored4'), renamed.find((s) => s.id === 'stored4'));
+  assert.deepEqual(await page.evaluate(() => window.checked), []);
   // This tab's saves were flushed (after the first turn and at the end of this one), and what
   // each pull found was what this tab had pushed: nothing to merge.
   assert.equal(await page.evaluate(() => window.merges), 0);
