@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <climits>
+#include <functional>
 #include <span>
 #include <utility>
 
@@ -710,17 +711,18 @@ bool SessionLoader::step(std::size_t budget)
 
 namespace {
 
-// The title set and the file saved whole: what retitle_session_file does when it cannot do less.
-Retitled retitle_whole(std::string_view bytes, std::string_view title)
+// The edit made to the whole session, and the file saved whole: what edit_session_head does
+// when it cannot do less.
+EditedSession edit_whole(std::string_view bytes, const std::function<void(Session&)>& edit)
 {
-    Retitled out;
+    EditedSession out;
     SessionLoad loaded = load_session(bytes);
     if (loaded.error) {
         out.error = std::move(loaded.error);
         return out;
     }
     Session& session = *loaded.session;
-    session.title = std::string(title);
+    edit(session);
     out.bytes = save_session(session);
     out.message_count = session.messages.size();
     session.messages.clear();
@@ -728,9 +730,8 @@ Retitled retitle_whole(std::string_view bytes, std::string_view title)
     return out;
 }
 
-// A top-level member: where its name begins, its name, and its value's bytes [value, end).
+// A top-level member: its name, and its value's bytes [value, end).
 struct MemberSpan {
-    std::size_t begin = 0;
     std::string_view name;
     std::size_t value = 0;
     std::size_t end = 0;
@@ -745,7 +746,6 @@ std::optional<std::vector<MemberSpan>> top_members(std::string_view s)
     std::vector<MemberSpan> members;
     for (i = skip_space(s, i + 1);;) {
         MemberSpan member;
-        member.begin = i;
         member.value = member_value(s, i, member.name);
         if (member.value == npos) return std::nullopt;
         int depth = 0;
@@ -784,44 +784,31 @@ std::optional<std::size_t> array_count(std::string_view s, std::size_t begin, st
 
 } // namespace
 
-Retitled retitle_session_file(std::string_view bytes, std::string_view title)
+EditedSession edit_session_head(std::string_view bytes, const std::function<void(Session&)>& edit)
 {
-    if (title.empty()) return retitle_whole(bytes, title);
     const auto members = top_members(bytes);
-    if (!members) return retitle_whole(bytes, title);
-    const MemberSpan* messages = nullptr;
-    const MemberSpan* old_title = nullptr;
-    const MemberSpan* after_title = nullptr;  // the first member that key order puts after "title"
-    for (const auto& member : *members) {
-        if (member.name == "messages") messages = &member;
-        if (member.name == "title") old_title = &member;
-        if (!after_title && member.name > std::string_view("title")) after_title = &member;
-    }
-    if (!messages || bytes[messages->value] != '[') return retitle_whole(bytes, title);
+    if (!members) return edit_whole(bytes, edit);
+    const auto messages = std::find_if(members->begin(), members->end(), [](const MemberSpan& m) { return m.name == "messages"; });
+    if (messages == members->end() || bytes[messages->value] != '[') return edit_whole(bytes, edit);
     const auto count = array_count(bytes, messages->value, messages->end);
-    if (!count) return retitle_whole(bytes, title);
+    if (!count) return edit_whole(bytes, edit);
 
     // The rest of the file is loaded with `"messages": []`: it is checked, and gives the head.
+    const std::string_view array = bytes.substr(messages->value, messages->end - messages->value);
     std::string rest;
-    rest.reserve(bytes.size() - (messages->end - messages->value) + 2);
+    rest.reserve(bytes.size() - array.size() + 2);
     rest.append(bytes.substr(0, messages->value)).append("[]").append(bytes.substr(messages->end));
     SessionLoad loaded = load_session(rest);
-    if (loaded.error) return retitle_whole(bytes, title);  // its first problem may lie among the messages
+    if (loaded.error) return edit_whole(bytes, edit);  // its first problem may lie among the messages
 
-    if (!old_title && !after_title) return retitle_whole(bytes, title);  // "version", after "title", loaded
-
-    Retitled out;
+    EditedSession out;
     out.head = std::move(*loaded.session);
-    out.head.title = std::string(title);
+    edit(out.head);
+    out.head.messages.clear();
     out.message_count = *count;
-    const std::string value = dump_safely(json(out.head.title));
-    out.bytes.reserve(bytes.size() + value.size() + 16);
-    if (old_title) {
-        out.bytes.append(bytes.substr(0, old_title->value)).append(value).append(bytes.substr(old_title->end));
-    } else {
-        out.bytes.append(bytes.substr(0, after_title->begin)).append("\"title\":").append(value).append(",");
-        out.bytes.append(bytes.substr(after_title->begin));
-    }
+    // As save_session writes it, the messages' array as it was.
+    out.bytes = dump_object_with(session_head(out.head), "messages", rest.size() + array.size() + 4096,
+                                 [&](std::string& text) { text.append(array); });
     return out;
 }
 

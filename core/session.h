@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -186,26 +187,26 @@ private:
     SessionLoad result_;
 };
 
-// A session file with another title, and what a list of sessions shows of it. A title is one
-// member of a file that holds a whole conversation: loading and saving all of a 2,000-message
-// session (5.9 MB) to rename it held the widget's main thread for 0.46-0.72 s. So only the
-// members other than the messages are loaded, and checked as load_session checks them; the
-// messages' array is only scanned, for where it ends and how many it holds, and is kept byte
-// for byte. The title's value is written in its place, or added where key order puts it.
+// A session file with its members other than the messages changed by `edit` (a new title or
+// id), and what a list of sessions shows of it. Those members are a few hundred bytes of a file
+// that holds a whole conversation: loading and saving all of a 2,000-message session (5.9 MB)
+// to rename it held the widget's main thread for 0.46-0.72 s. So only they are loaded, and
+// checked as load_session checks them; `edit` gets the session without its messages; and the
+// file is written as save_session writes it, with the messages' array kept byte for byte: it is
+// only scanned, for where it ends and how many it holds.
 //
-// For a file save_session wrote, the bytes are save_session's for the session with the new
-// title. A file that loads gives one that loads to the same session with the new title. A file
-// whose messages do not load is renamed all the same, and still does not load; one whose other
-// members do not load is refused as load_session refuses it. What this reader does not expect
-// (bytes that do not scan as one object, a member name written with escapes, a member given
-// twice, no messages' array, an empty title, which save_session leaves out) is loaded and
-// saved whole, as before, and refused when it does not load.
-struct Retitled {
+// For a file save_session wrote, the bytes are save_session's for the edited session. A file
+// that loads gives one that loads to the edited session. A file whose messages do not load is
+// edited all the same, and still does not load; one whose other members do not load is refused
+// as load_session refuses it. What this reader does not expect (bytes that do not scan as one
+// object, a member name written with escapes, a member given twice, no messages' array) is
+// loaded and saved whole, `edit` getting all of it, and refused when it does not load.
+struct EditedSession {
     std::optional<SessionError> error;  // set alone when the file is refused
     std::string bytes;                  // the new file
-    Session head;                       // the session, its messages left out
+    Session head;                       // the edited session, its messages left out
     std::size_t message_count = 0;
 };
-Retitled retitle_session_file(std::string_view bytes, std::string_view title);
+EditedSession edit_session_head(std::string_view bytes, const std::function<void(Session&)>& edit);
 
 } // namespace confab

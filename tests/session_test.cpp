@@ -727,12 +727,17 @@ TEST_CASE("session: SessionLoader loads a step at a time what load_session loads
 
 namespace {
 
-// retitle_session_file(bytes, title) against load_session(bytes) with the title set: the file
+// edit_session_head(bytes, title) against load_session(bytes) with the title set: the file
 // it writes loads to that session, and its head and count are that session's.
+confab::EditedSession retitle(std::string_view bytes, const std::string& title)
+{
+    return confab::edit_session_head(bytes, [&](Session& session) { session.title = title; });
+}
+
 void retitles_as_whole(const std::string& bytes, const std::string& title)
 {
     CAPTURE(bytes);
-    const auto retitled = confab::retitle_session_file(bytes, title);
+    const auto retitled = retitle(bytes, title);
     Session expected = load_ok(bytes);
     expected.title = load_ok(save_session(Session{.title = title})).title;  // as a save writes it
     REQUIRE_FALSE(retitled.error);
@@ -745,7 +750,7 @@ void retitles_as_whole(const std::string& bytes, const std::string& title)
 
 } // namespace
 
-TEST_CASE("session: a rename writes the title in place and keeps the messages byte for byte")
+TEST_CASE("session: a new title or id is written without reading the messages, which stay byte for byte")
 {
     Session rich = rich_session();
     for (const std::string& title : {std::string("Renamed"), std::string("\u00e9t\u00e9 \"quoted\" \\ \n"),
@@ -757,7 +762,7 @@ TEST_CASE("session: a rename writes the title in place and keeps the messages by
             Session after = before;
             after.title = title;
             const std::string saved = save_session(before);
-            const auto retitled = confab::retitle_session_file(saved, title);
+            const auto retitled = retitle(saved, title);
             REQUIRE_FALSE(retitled.error);
             CHECK(retitled.bytes == save_session(after));  // a file save_session wrote: its bytes
             retitles_as_whole(saved, title);
@@ -765,13 +770,15 @@ TEST_CASE("session: a rename writes the title in place and keeps the messages by
         }
     }
     const Session empty = load_ok(R"({"format":"confab.session","version":1,"messages":[]})");
-    CHECK(confab::retitle_session_file(save_session(empty), "t").bytes ==
-          R"({"format":"confab.session","messages":[],"title":"t","version":1})");
+    CHECK(retitle(save_session(empty), "t").bytes == R"({"format":"confab.session","messages":[],"title":"t","version":1})");
+    Session other_id = rich;
+    other_id.id = "a new id";
+    CHECK(confab::edit_session_head(save_session(rich), [](Session& s) { s.id = "a new id"; }).bytes == save_session(other_id));
 
     // The messages are not read: one that does not load stays as it was, and so does its refusal.
     const std::string robot =
         R"({"format":"confab.session","messages":[{"role":"user"}, {"role":"robot","x":[1,"]"]}],"title":"a","version":1})";
-    const auto renamed = confab::retitle_session_file(robot, "b");
+    const auto renamed = retitle(robot, "b");
     REQUIRE_FALSE(renamed.error);
     CHECK(renamed.bytes == R"({"format":"confab.session","messages":[{"role":"user"}, {"role":"robot","x":[1,"]"]}],"title":"b","version":1})");
     CHECK(renamed.message_count == 2);
@@ -787,7 +794,7 @@ TEST_CASE("session: a rename writes the title in place and keeps the messages by
              R"({"format":"confab.session","messages":[],"version":1} x)",
              "", "[]", "{", "{}"}) {
         CAPTURE(bytes);
-        const auto refused = confab::retitle_session_file(bytes, "b");
+        const auto refused = retitle(bytes, "b");
         REQUIRE(refused.error);
         CHECK(refused.error->text() == verdict(bytes));
     }
@@ -801,7 +808,7 @@ TEST_CASE("session: a rename writes the title in place and keeps the messages by
              R"({"format":"confab.session","version":1})",
          }) {
         CAPTURE(bytes);
-        const auto retitled = confab::retitle_session_file(bytes, "b");
+        const auto retitled = retitle(bytes, "b");
         if (load_session(bytes).error) {
             REQUIRE(retitled.error);
             CHECK(retitled.error->text() == verdict(bytes));
@@ -822,7 +829,7 @@ TEST_CASE("session: a rename writes the title in place and keeps the messages by
             retitles_as_whole(damaged, "b");
             continue;
         }
-        const auto retitled = confab::retitle_session_file(damaged, "b");
+        const auto retitled = retitle(damaged, "b");
         if (retitled.error) CHECK(retitled.error->text() == verdict(damaged));
         else CHECK(load_session(retitled.bytes).error);
     }

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,6 +191,24 @@ std::size_t as_size(double value)
     if (!(value >= 1)) return 0;
     if (value >= 1e15) return std::numeric_limits<std::size_t>::max();
     return std::size_t(value);
+}
+
+// Checks under way a step at a time (confab_check), by number: a page may check more than one
+// file at once (two imports), and one left unfinished costs only its memory.
+std::map<int, SessionLoader> checks_;
+int next_check_ = 1;
+
+// confab_check's answer for a load.
+json check_answer(const SessionLoad& loaded)
+{
+    if (loaded.error) return {{"ok", false}, {"error", loaded.error->text()}};
+    const Session& session = *loaded.session;
+    json ids = json::array();
+    for (const Message& message : session.messages) ids.push_back(message.id);
+    return {{"ok", true},
+            {"summary", summary_json(session.id, session.title, session.created_ms, session.updated_ms,
+                                     session.messages.size())},
+            {"ids", std::move(ids)}};
 }
 
 // Opens the conversation on `session`, with `in`'s settings laid over the stored ones, and
@@ -377,18 +396,34 @@ EMSCRIPTEN_KEEPALIVE const char* confab_session()
     return give({{"session_blob", blob(open_.conversation->session_file())}, {"busy", open_.conversation->busy()}});
 }
 
+// The next step of check `check` (see confab_check): its answer, or {"ok": false, "superseded":
+// true} for a check that is not under way.
+EMSCRIPTEN_KEEPALIVE const char* confab_check_step(int check, double step_bytes)
+{
+    const auto under_way = checks_.find(check);
+    if (under_way == checks_.end()) return give({{"ok", false}, {"superseded", true}});
+    if (!under_way->second.step(std::max<std::size_t>(as_size(step_bytes), 1)))
+        return give({{"ok", true}, {"more", true}, {"check", check}});
+    const SessionLoad loaded = under_way->second.take();
+    checks_.erase(under_way);
+    return give(check_answer(loaded));
+}
+
 // Reads a session file of `length` bytes at `bytes` without opening it (the session list, an
 // import): what a list shows of it, {"ok": true, "summary": {"id", "title", "created_ms",
-// "updated_ms", "count"}}, or {"ok": false, "error": "messages[3].role: unknown role
-// \"robot\""}. Not the whole session: the list reads every changed file, and writing a long
-// session out again as JSON for the page to parse cost more than loading it.
-EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes, int length)
+// "updated_ms", "count"}, "ids": [each message's id]}, or {"ok": false, "error": "messages[3].role:
+// unknown role \"robot\""}. Not the whole session: the list reads every changed file, and writing
+// a long session out again as JSON for the page to parse cost more than loading it.
+// With `step_bytes` (less than 1e15), in steps as confab_open reads (a 5.9 MB import was checked
+// in one task of 230 ms): the first step's answer may be {"ok": true, "more": true, "check": n},
+// and confab_check_step(n, step_bytes) goes on with it.
+EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes, int length, double step_bytes)
 {
-    auto loaded = load_session(std::string_view(bytes, std::size_t(std::max(length, 0))));
-    if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
-    const Session& session = *loaded.session;
-    return give({{"ok", true}, {"summary", summary_json(session.id, session.title, session.created_ms, session.updated_ms,
-                                                        session.messages.size())}});
+    const std::string_view file(bytes, std::size_t(std::max(length, 0)));
+    if (as_size(step_bytes) == std::numeric_limits<std::size_t>::max()) return give(check_answer(load_session(file)));
+    const int check = next_check_++;
+    checks_.emplace(check, SessionLoader(std::string(file)));
+    return confab_check_step(check, step_bytes);
 }
 
 // Combines this tab's copy of a session with the stored one, which another tab may have
@@ -406,30 +441,25 @@ EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request)
     return give({{"ok", true}, {"bytes", merge_session_files(ours, get_string(in, "stored").value_or(""), known)}});
 }
 
-// Rewrites a session file with another id (an import that must not replace a session already
-// there): {"bytes", "id"} -> {"ok": true, "bytes"} or an error.
-EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request)
-{
-    const json in = parse_json(request);
-    auto loaded = load_session(get_string(in, "bytes").value_or(""));
-    if (loaded.error) return give({{"ok", false}, {"error", loaded.error->text()}});
-    Session session = std::move(*loaded.session);
-    if (auto id = get_string(in, "id")) session.id = *id;
-    return give({{"ok", true}, {"bytes", save_session(session)}});
-}
-
-// Names `title` the session in the file of `length` bytes at `bytes` (one not open: the open one is
-// renamed with {"type": "user_renamed"}), without reading its messages (retitle_session_file):
-// {"ok": true, "blob": the new file, "summary": as confab_check's} or, for a file that does
-// not load, {"ok": false, "error"}.
-EMSCRIPTEN_KEEPALIVE const char* confab_retitle(const char* title, const char* bytes, int length)
+// Gives the session in the file of `length` bytes at `bytes` another title or id (`request`:
+// {"title"?, "id"?}) without reading its messages (edit_session_head): a session not open (the
+// open one is renamed with {"type": "user_renamed"}), or an import that must not replace a
+// session already there. {"ok": true, "blob": the new file, "summary": as confab_check's} or,
+// for a file that does not load, {"ok": false, "error"}.
+EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request, const char* bytes, int length)
 {
     blobs_.clear();
-    auto retitled = retitle_session_file(std::string_view(bytes, std::size_t(std::max(length, 0))), title);
-    if (retitled.error) return give({{"ok", false}, {"error", retitled.error->text()}});
-    const Session& head = retitled.head;
-    return give({{"ok", true}, {"blob", blob(std::move(retitled.bytes))},
-                 {"summary", summary_json(head.id, head.title, head.created_ms, head.updated_ms, retitled.message_count)}});
+    const json in = parse_json(request);
+    const auto title = get_string(in, "title");
+    const auto id = get_string(in, "id");
+    auto edited = edit_session_head(std::string_view(bytes, std::size_t(std::max(length, 0))), [&](Session& session) {
+        if (title) session.title = *title;
+        if (id) session.id = *id;
+    });
+    if (edited.error) return give({{"ok", false}, {"error", edited.error->text()}});
+    const Session& head = edited.head;
+    return give({{"ok", true}, {"blob", blob(std::move(edited.bytes))},
+                 {"summary", summary_json(head.id, head.title, head.created_ms, head.updated_ms, edited.message_count)}});
 }
 
 // The last call's large texts (see blobs_): where text `index` begins, and its length in bytes.

@@ -423,6 +423,36 @@ test('sessions: export then import gives the same session, through the API and t
   await context.close();
 });
 
+test('sessions: a long conversation imported (checked a step at a time) keeps every message, and a copy of it gets an id of its own', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const result = await page.evaluate(async () => {
+    const c = window.Confab.widget;
+    // 1.2 MB: several steps of the check (256 KB each); key order as JSON.stringify gives it.
+    const messages = Array.from({ length: 600 }, (_, k) => ({ id: 'm' + k, role: k % 2 ? 'assistant' : 'user',
+      created_ms: 1700000000000 + k, content: (k % 2 ? 'answer \u00e9\u{1F600} ' : 'question ') + k + ' ' + 'x'.repeat(2000) }));
+    const file = { format: 'confab.session', version: 1, id: 'imported-long', title: 'long one', created_ms: 1700000000000,
+      updated_ms: 1700000000600, settings: { model: 'm' }, messages };
+    const id = await c.importSession(JSON.stringify(file));
+    const copy = await c.importSession(JSON.stringify({ ...file, title: 'a copy' }));
+    const list = await c.sessions();
+    return { file, id, copy, list, exported: JSON.parse(await c.exportSession(id)), copied: JSON.parse(await c.exportSession(copy)) };
+  });
+  assert.equal(result.id, 'imported-long');
+  assert.deepEqual(result.exported, result.file);
+  assert.notEqual(result.copy, result.id);
+  assert.deepEqual(result.copied, { ...result.file, id: result.copy, title: 'a copy' });
+  const listed = (id) => result.list.find((s) => s.id === id);
+  assert.deepEqual(listed(result.id), { id: result.id, title: 'long one', created_ms: 1700000000000, updated_ms: 1700000000600, count: 600 });
+  assert.deepEqual(listed(result.copy), { ...listed(result.id), id: result.copy, title: 'a copy' });
+  // The copy is open, all of it there.
+  assert.equal(await page.evaluate(() => window.Confab.widget.sessions().then(() => document.querySelector('confab-chat')
+    .shadowRoot.querySelector('.msg.assistant:last-child .body')?.textContent.startsWith('answer é😀 599'))), true);
+  await context.close();
+});
+
 // Each save replaces the session's file. Emscripten 3.1.6's FS.rename left the replaced file
 // findable by name after the new one was deleted, so a deleted session read back as an older
 // copy (one saved mid-stream). Renames are saves that need no streaming, so this is exact.

@@ -11,7 +11,7 @@
 // they are. An input holding a line "--" is two copies, this tab's before it, stored after.
 // Any JSON in it is also read as a host's tool definitions, which are counted without failing:
 // each tool adds at least its fixed tokens. And it is renamed without reading its messages
-// (retitle_session_file): what loads gives what a whole load with the new title gives, and
+// (edit_session_head): what loads gives what a whole load with the new title gives, and
 // what does not load is refused as load_session refuses it, or renamed and still refused.
 #include <algorithm>
 #include <cstdint>
@@ -96,7 +96,8 @@ void check_tools(std::string_view bytes)
 void check_retitle(std::string_view bytes, const confab::SessionLoad& load, std::uint8_t knob)
 {
     const std::string title = knob & 2 ? "" : "renamed \xff";
-    const confab::Retitled retitled = confab::retitle_session_file(bytes, title);
+    const confab::EditedSession retitled =
+        confab::edit_session_head(bytes, [&](confab::Session& session) { session.title = title; });
     require(retitled.error.has_value() != !retitled.bytes.empty());
     if (load.error) {
         if (retitled.error) require(retitled.error->text() == load.error->text());
