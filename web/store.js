@@ -108,6 +108,16 @@ export class Store {
    */
   #synced = new Map();
   /**
+   * session id -> the merged copy this tab pushed last, holding what another tab added that this
+   * tab's core does not hold yet: the core goes on saving its own copy (a reply streaming) until
+   * it opens the merged one (Widget#changed, after the turn). Until then each flush merges the
+   * core's copy with this one (or with a newer tab's). The push made the file's time this tab's,
+   * so the next save from the core overwrote what the merge had kept: a message or a rename made
+   * in another tab while a reply streamed here was lost.
+   * @type {Map<string, string>}
+   */
+  #mergedIn = new Map();
+  /**
    * The stored file read last (read, readRaw): which session, its contents as they were handed
    * out, and its modification time then; for opened(). One only: it holds a whole file.
    * @type {{ id: string, contents: string | Uint8Array, mtime: number } | null}
@@ -339,6 +349,7 @@ export class Store {
    */
   opened(id, ids, contents) {
     this.#remember(id, ids);
+    this.#mergedIn.delete(id);  // what it opened is what the merges kept, or newer
     const read = this.#lastRead;
     if (read?.id !== id || read.contents !== contents) return;
     this.#lastRead = null;
@@ -439,6 +450,7 @@ export class Store {
     const times = new Map();
     for (const [id, entry] of this.#pending) {
       if (entry.deleted) {
+        this.#mergedIn.delete(id);
         try { fs.unlink(this.#path(id)); } catch { /* already gone */ }
         times.set(id, null);
         continue;
@@ -446,10 +458,14 @@ export class Store {
       const stat = this.#stat(id);
       // No file: deleted, or never stored, and this tab's bytes go as they are. A file with the
       // time of this tab's last push holds that push or this tab's pending bytes.
-      if (stat && stat.mtime !== this.#synced.get(id)) {
-        const stored = text.decode(fs.readFile(this.#path(id)));
+      const written = stat && stat.mtime !== this.#synced.get(id);  // by another tab
+      const kept = this.#mergedIn.get(id);
+      if (stat && (written || kept !== undefined)) {
+        const stored = written ? text.decode(fs.readFile(this.#path(id))) : /** @type {string} */ (kept);
         const bytes = /** @type {string} */ (entry.bytes);
         const merged = stored === bytes ? bytes : this.#core.merge(bytes, stored, [...(this.#known.get(id) ?? [])]);
+        // Kept until the core opens it (opened()): the pending bytes may be an earlier merge's.
+        if (merged !== bytes || kept !== undefined) this.#mergedIn.set(id, merged);
         if (merged !== bytes) {
           entry.bytes = merged;
           this.#entries.delete(id);  // the list reads the merged bytes again

@@ -31,6 +31,13 @@ async function chat(page, text) {
   return done;
 }
 
+/** Makes `page`'s downloads slow (2 KB/s): its replies stream for several seconds, through saves and another tab's flushes. */
+async function slowDown(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 2048, uploadThroughput: -1 });
+}
+
 /** The end of a reply as it appears in the stored JSON (for waitStored). */
 const tail = (turn) => JSON.stringify(turn.last.slice(-40)).slice(1, -1);
 
@@ -516,6 +523,36 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
   const users = (await shownMessages(c)).filter((m) => m.role === 'user').map((m) => m.text).sort();
   assert.deepEqual(users, ['A at the same time', 'B at the same time', 'from tab A', 'from tab B']);
   assert.equal((await shownMessages(c)).length, 8);
+  await context.close();
+});
+
+test('sessions: a turn in one tab survives the reply another tab was streaming meanwhile', async () => {
+  const context = await browser.newContext();
+  const a = await context.newPage();
+  await a.goto(site.pages.url + '/host.html');
+  await openWidget(a);
+  await chat(a, 'first');
+  await waitStored(a, 'first');
+  const b = await context.newPage();
+  await b.goto(site.pages.url + '/host.html');
+  await openWidget(b);
+  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  await slowDown(b);
+  const ended = chat(b, 'Tell me about boots');
+  await b.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
+  await chat(a, 'hi');
+  assert.equal(await b.evaluate(() => document.querySelector('confab-chat').shadowRoot.querySelector('.log').getAttribute('aria-busy')), 'true');
+  await waitStored(a, '"content":"hi"');
+  const turn = await ended;
+  assert.equal(turn.status, 'done');
+  await waitStored(a, tail(turn));
+  await a.waitForTimeout(1000);
+  const c = await context.newPage();
+  await c.goto(site.pages.url + '/host.html');
+  await openWidget(c);
+  await c.locator('confab-chat .msg.assistant').first().waitFor();
+  const users = (await shownMessages(c)).filter((m) => m.role === 'user').map((m) => m.text).sort();
+  assert.deepEqual(users, ['Tell me about boots', 'first', 'hi']);
   await context.close();
 });
 
