@@ -63,7 +63,7 @@ std::vector<Effect> Conversation::handle(const Input& input, std::int64_t now_ms
             } else if constexpr (std::is_same_v<E, UserRetried>) {
                 if (phase_ == Phase::idle) retry_turn(now_ms, out);
             } else if constexpr (std::is_same_v<E, UserRenamed>) {
-                rename(event.title, out);
+                rename(event.title, now_ms, out);
             } else if constexpr (std::is_same_v<E, HttpHead>) {
                 if (event.request == request_ && phase_ != Phase::idle) on_head(event, now_ms);
             } else if constexpr (std::is_same_v<E, HttpBody>) {
@@ -692,9 +692,10 @@ void Conversation::write(Out& out, bool reply_arriving)
     out(std::move(effect));
 }
 
-void Conversation::rename(std::string title, Out& out)
+void Conversation::rename(std::string title, std::int64_t now, Out& out)
 {
     session_.title = std::move(title);
+    session_.titled_ms = now;
     // Stored at once, so a list shows it; but nothing was said, so its time of last change (by
     // which lists sort) stays. Between events, a reply is arriving exactly when this holds.
     write(out, /*reply_arriving=*/phase_ == Phase::requesting && reply_index_.has_value());

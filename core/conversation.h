@@ -138,7 +138,7 @@ private:
     // streamed is stored as a crash would leave it, cut off, "still streaming".
     void save(std::int64_t now, Out& out, bool reply_arriving = false);
     void write(Out& out, bool reply_arriving);  // the SaveSession of save(), its times unchanged
-    void rename(std::string title, Out& out);
+    void rename(std::string title, std::int64_t now, Out& out);
     Message& add_message(Message message, std::int64_t now, Out& out);
     std::string next_message_id();
     bool over_budget(double next_cost, std::string& why) const;

@@ -19,8 +19,8 @@ using nlohmann::json;
 using Keys = std::span<const std::string_view>;
 
 // The members each level knows; every other member is kept as `extra` and written back.
-constexpr std::array<std::string_view, 9> session_keys = {
-    "format", "version", "id", "title", "created_ms", "updated_ms", "settings", "messages", "summaries"};
+constexpr std::array<std::string_view, 10> session_keys = {
+    "format", "version", "id", "title", "titled_ms", "created_ms", "updated_ms", "settings", "messages", "summaries"};
 constexpr std::array<std::string_view, 9> settings_keys = {
     "endpoint", "model", "system_prompt", "temperature", "top_p",
     "max_tokens", "context_window", "reserved_output", "safety_margin"};
@@ -425,6 +425,7 @@ json session_head(const Session& session)
     out["version"] = session_version;
     if (!session.id.empty()) out["id"] = session.id;
     if (!session.title.empty()) out["title"] = session.title;
+    if (session.titled_ms != 0) out["titled_ms"] = session.titled_ms;
     if (session.created_ms != 0) out["created_ms"] = session.created_ms;
     if (session.updated_ms != 0) out["updated_ms"] = session.updated_ms;
     if (json settings = settings_to_json(session.settings); !settings.empty())
@@ -513,6 +514,7 @@ SessionLoad load_session(std::string_view bytes)
     Session session;
     read.read("id", session.id);
     read.read("title", session.title);
+    read.read("titled_ms", session.titled_ms);
     read.read("created_ms", session.created_ms);
     read.read("updated_ms", session.updated_ms);
     if (const json* settings = read.find("settings"))

@@ -81,6 +81,9 @@ struct Summary {
 struct Session {
     std::string id;
     std::string title;
+    // When the title was last set (a rename, or the first message naming the session): of two
+    // copies' titles, the later one's is kept (core/session_merge.h). 0: never, or not known.
+    std::int64_t titled_ms = 0;
     std::int64_t created_ms = 0;                   // passed in by the driver, never read from a clock
     std::int64_t updated_ms = 0;
     SessionSettings settings;

@@ -81,9 +81,13 @@ bool merge_into(Session& ours, const Session& stored, std::span<const std::strin
     changed |= !new_summaries.empty();
     ours.summaries = in_time_order(std::move(ours.summaries), std::move(new_summaries));
 
-    if (ours.title.empty() && !stored.title.empty()) {
+    // A title set later in the other copy is a rename made there since (or this copy's is from
+    // before titles had times, or it has none).
+    if (stored.titled_ms > ours.titled_ms ||
+        (stored.titled_ms == ours.titled_ms && ours.title.empty() && !stored.title.empty())) {
+        changed |= ours.title != stored.title || ours.titled_ms != stored.titled_ms;
         ours.title = stored.title;
-        changed = true;
+        ours.titled_ms = stored.titled_ms;
     }
     if (stored.updated_ms > ours.updated_ms) {
         ours.updated_ms = stored.updated_ms;

@@ -33,7 +33,8 @@ namespace confab {
 //   it finished it since (core/conversation.cpp saves a streaming reply with that mark).
 // - Summaries: ours, and each stored one that none of ours equals (summaries are only ever
 //   added), merged by created_ms in the same way.
-// - The title is ours, or the stored one when ours is empty; updated_ms is the later one; all
+// - The title is the one set later (titled_ms), ours at equal times unless ours is empty; a
+//   rename in either tab survives the other's saves. updated_ms is the later one; all
 //   else is ours, plus the members this version does not know (at the top level and in
 //   settings) that only `stored` has, so a newer writer in the other tab loses nothing.
 // - A stored copy of another session (both ids set and different) adds nothing.

@@ -570,6 +570,7 @@ TEST_CASE("conversation: a rename is saved at once, keeps the time of last chang
     CHECK(save->message_ids.size() == 2);
     const Session idle = *load_session(save->bytes).session;
     CHECK(idle.title == "Named here");
+    CHECK(idle.titled_ms == d.now);  // how two tabs' renames combine (core/session_merge.h)
     CHECK(idle.updated_ms == updated);
     CHECK(idle.messages == d.session().messages);
 

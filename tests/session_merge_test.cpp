@@ -208,6 +208,34 @@ TEST_CASE("session_merge: the title, the times and the members this version does
     CHECK(merged.updated_ms == 90);
 }
 
+TEST_CASE("session_merge: of two titles, the one set later is kept, whichever tab saves")
+{
+    Session ours = tab_session({tab_message("u1", 10)});
+    ours.titled_ms = 100;
+    Session stored = ours;
+    stored.title = "Renamed elsewhere";
+    stored.titled_ms = 200;  // after ours was set: a rename in the other tab, which this one has not seen
+    Session merged = merge_sessions(ours, stored, Ids{"u1"});
+    CHECK(merged.title == "Renamed elsewhere");
+    CHECK(merged.titled_ms == 200);
+    CHECK(merge_sessions(merged, stored, Ids{"u1"}) == merged);
+
+    ours.title = "Renamed here";
+    ours.titled_ms = 300;  // and a rename here since
+    merged = merge_sessions(ours, stored, Ids{"u1"});
+    CHECK(merged.title == "Renamed here");
+    CHECK(merged.titled_ms == 300);
+
+    ours.titled_ms = 200;  // at the same time: ours
+    CHECK(merge_sessions(ours, stored, Ids{"u1"}).title == "Renamed here");
+    ours.title.clear();  // unless ours has none
+    CHECK(merge_sessions(ours, stored, Ids{"u1"}).title == "Renamed elsewhere");
+    // A file from before titles had times: its title is older than any set with one.
+    ours.title = "Renamed here";
+    stored.titled_ms = 0;
+    CHECK(merge_sessions(ours, stored, Ids{"u1"}).title == "Renamed here");
+}
+
 TEST_CASE("session_merge: a stored copy of another session adds nothing")
 {
     const Session ours = tab_session({tab_message("u1", 10)});

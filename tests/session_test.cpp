@@ -68,6 +68,7 @@ Session rich_session()
     Session s;
     s.id = "s-01HZX";
     s.title = "Paris \u2708 \u6771\u4eac \u2014 \"quotes\" \\backslash\\ \U0001F570\uFE0F";
+    s.titled_ms = 1717171718000;
     s.created_ms = 1717171717000;
     s.updated_ms = 1717171799999;
     s.settings.endpoint = "https://api.example.com/v1/chat/completions";

@@ -442,7 +442,7 @@ EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request)
 }
 
 // Gives the session in the file of `length` bytes at `bytes` another title or id (`request`:
-// {"title"?, "id"?}) without reading its messages (edit_session_head): a session not open (the
+// {"title"?, "now" (when it is renamed), "id"?}) without reading its messages (edit_session_head): a session not open (the
 // open one is renamed with {"type": "user_renamed"}), or an import that must not replace a
 // session already there. {"ok": true, "blob": the new file, "summary": as confab_check's} or,
 // for a file that does not load, {"ok": false, "error"}.
@@ -451,9 +451,13 @@ EMSCRIPTEN_KEEPALIVE const char* confab_rewrite(const char* request, const char*
     blobs_.clear();
     const json in = parse_json(request);
     const auto title = get_string(in, "title");
+    const auto now = get_int(in, "now").value_or(0);
     const auto id = get_string(in, "id");
     auto edited = edit_session_head(std::string_view(bytes, std::size_t(std::max(length, 0))), [&](Session& session) {
-        if (title) session.title = *title;
+        if (title) {
+            session.title = *title;
+            session.titled_ms = now;
+        }
         if (id) session.id = *id;
     });
     if (edited.error) return give({{"ok", false}, {"error", edited.error->text()}});

@@ -184,12 +184,12 @@ export class Core {
   }
 
   /**
-   * Gives the session in a file another title or id ({title?, id?}) without reading its
+   * Gives the session in a file another title (at `now`) or id ({title?, now?, id?}) without reading its
    * messages (a session not open: the open one is renamed with {type: 'user_renamed'}): the new
    * file as `raw`, and what a list shows of it as `summary`, or why the file does not load.
    * @returns {Result & {raw?: Uint8Array}}
    */
-  rewrite(/** @type {Uint8Array | string} */ bytes, /** @type {{title?: string, id?: string}} */ changes) {
+  rewrite(/** @type {Uint8Array | string} */ bytes, /** @type {{title?: string, now?: number, id?: string}} */ changes) {
     return this.#withBytes(bytes, (at, length) => {
       const result = this.#call('_confab_rewrite', JSON.stringify(changes), at, length);
       if (result.blob !== undefined) result.raw = this.#blob(result.blob);

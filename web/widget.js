@@ -208,7 +208,7 @@ class Widget {
     // merge need not know its messages' ids: the file written holds every one of them.
     const raw = this.#store.readRaw(id);
     if (raw === null) throw new Error('There is no conversation ' + JSON.stringify(id) + '.');
-    const result = this.#core.rewrite(raw, { title: String(title) });
+    const result = this.#core.rewrite(raw, { title: String(title), now: Date.now() });
     if (!result.ok || !result.raw) {
       this.#view.notice(this.#t('renameFailed', { error: String(result.error) }));
       return;

@@ -526,13 +526,18 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
   await context.close();
 });
 
-test('sessions: a turn in one tab survives the reply another tab was streaming meanwhile', async () => {
+/**
+ * Two tabs on one session that tab A began with `first`: tab B streams a reply (slowed down),
+ * `meanwhile` does something in tab A, then B's reply ends. Returns the tabs, B's turn, and a
+ * third tab opened afterwards on what was stored.
+ */
+async function whileAnotherTabStreams(first, meanwhile) {
   const context = await browser.newContext();
   const a = await context.newPage();
   await a.goto(site.pages.url + '/host.html');
   await openWidget(a);
-  await chat(a, 'first');
-  await waitStored(a, 'first');
+  await chat(a, first);
+  await waitStored(a, first);
   const b = await context.newPage();
   await b.goto(site.pages.url + '/host.html');
   await openWidget(b);
@@ -540,9 +545,8 @@ test('sessions: a turn in one tab survives the reply another tab was streaming m
   await slowDown(b);
   const ended = chat(b, 'Tell me about boots');
   await b.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
-  await chat(a, 'hi');
+  await meanwhile(a);
   assert.equal(await b.evaluate(() => document.querySelector('confab-chat').shadowRoot.querySelector('.log').getAttribute('aria-busy')), 'true');
-  await waitStored(a, '"content":"hi"');
   const turn = await ended;
   assert.equal(turn.status, 'done');
   await waitStored(a, tail(turn));
@@ -551,8 +555,31 @@ test('sessions: a turn in one tab survives the reply another tab was streaming m
   await c.goto(site.pages.url + '/host.html');
   await openWidget(c);
   await c.locator('confab-chat .msg.assistant').first().waitFor();
+  return { context, a, b, c };
+}
+
+test('sessions: a turn in one tab survives the reply another tab was streaming meanwhile', async () => {
+  const { context, c } = await whileAnotherTabStreams('first', async (a) => {
+    await chat(a, 'hi');
+    await waitStored(a, '"content":"hi"');
+  });
   const users = (await shownMessages(c)).filter((m) => m.role === 'user').map((m) => m.text).sort();
   assert.deepEqual(users, ['Tell me about boots', 'first', 'hi']);
+  await context.close();
+});
+
+test('sessions: a rename in one tab survives the reply another tab was streaming meanwhile', async () => {
+  const { context, a, b, c } = await whileAnotherTabStreams('name me', (a) => a.evaluate(async () => {
+    const c = window.Confab.widget;
+    await c.renameSession((await c.sessions())[0].id, 'Named in A');
+  }));
+  // Tab B's saves of its reply kept the name (they used to put the old one back), and both
+  // tabs, and a third, show it with the reply.
+  const title = async (page) => (await page.evaluate(() => window.Confab.widget.sessions()))[0].title;
+  await b.waitForFunction(() => window.Confab.widget.sessions().then((l) => l[0].title === 'Named in A'));
+  assert.equal(await title(a), 'Named in A');
+  assert.equal(await title(c), 'Named in A');
+  assert.equal((await shownMessages(c)).length, 4);
   await context.close();
 });
 
