@@ -349,7 +349,10 @@ export class Store {
    */
   opened(id, ids, contents) {
     this.#remember(id, ids);
-    this.#mergedIn.delete(id);  // what it opened is what the merges kept, or newer
+    // The merged copy kept for it is done with once the core holds it. Only then: the core may
+    // open its own copy again meanwhile (a setting changed during the turn).
+    const kept = this.#mergedIn.get(id);
+    if (kept !== undefined && (typeof contents === 'string' ? contents : text.decode(contents)) === kept) this.#mergedIn.delete(id);
     const read = this.#lastRead;
     if (read?.id !== id || read.contents !== contents) return;
     this.#lastRead = null;

@@ -528,8 +528,8 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
 
 /**
  * Two tabs on one session that tab A began with `first`: tab B streams a reply (slowed down),
- * `meanwhile` does something in tab A, then B's reply ends. Returns the tabs, B's turn, and a
- * third tab opened afterwards on what was stored.
+ * `meanwhile(a, b)` does something in tab A, then B's reply ends. Returns the context, the two
+ * tabs, and a third tab opened afterwards on what was stored.
  */
 async function whileAnotherTabStreams(first, meanwhile) {
   const context = await browser.newContext();
@@ -545,7 +545,7 @@ async function whileAnotherTabStreams(first, meanwhile) {
   await slowDown(b);
   const ended = chat(b, 'Tell me about boots');
   await b.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
-  await meanwhile(a);
+  await meanwhile(a, b);
   assert.equal(await b.evaluate(() => document.querySelector('confab-chat').shadowRoot.querySelector('.log').getAttribute('aria-busy')), 'true');
   const turn = await ended;
   assert.equal(turn.status, 'done');
@@ -559,7 +559,10 @@ async function whileAnotherTabStreams(first, meanwhile) {
 }
 
 test('sessions: a turn in one tab survives the reply another tab was streaming meanwhile', async () => {
-  const { context, c } = await whileAnotherTabStreams('first', async (a) => {
+  const { context, c } = await whileAnotherTabStreams('first', async (a, b) => {
+    // A setting changed in tab B meanwhile: B opens its own copy again after the turn, and the
+    // merge it had made must not be forgotten for that.
+    await b.evaluate(() => window.Confab.widget.set({ temperature: 0.3 }));
     await chat(a, 'hi');
     await waitStored(a, '"content":"hi"');
   });
