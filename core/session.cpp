@@ -616,6 +616,15 @@ std::size_t member_value(std::string_view s, std::size_t i, std::string_view& na
     return skip_space(s, i + 1);
 }
 
+// The file `s` with its messages' array, s[begin, end), written `[]`: the rest of it, to load.
+std::string without_messages(std::string_view s, std::size_t begin, std::size_t end)
+{
+    std::string rest;
+    rest.reserve(s.size() - (end - begin) + 2);
+    rest.append(s.substr(0, begin)).append("[]").append(s.substr(end));
+    return rest;
+}
+
 } // namespace
 
 SessionLoader::SessionLoader(std::string bytes) : bytes_(std::move(bytes)) {}
@@ -666,10 +675,7 @@ bool SessionLoader::finish()
         i = skip_space(s, value_end(s, i, depth));
     }
     if (i >= s.size() || s[i] != '}') return false;
-    std::string head;
-    head.reserve(s.size() - (array_end_ - array_begin_) + 2);
-    head.append(s.substr(0, array_begin_)).append("[]").append(s.substr(array_end_));
-    SessionLoad loaded = load_session(head);
+    SessionLoad loaded = load_session(without_messages(s, array_begin_, array_end_));
     if (loaded.error || !loaded.session->messages.empty()) return false;
     loaded.session->messages = std::move(messages_);
     result_ = std::move(loaded);
@@ -795,11 +801,9 @@ EditedSession edit_session_head(std::string_view bytes, const std::function<void
     const auto count = array_count(bytes, messages->value, messages->end);
     if (!count) return edit_whole(bytes, edit);
 
-    // The rest of the file is loaded with `"messages": []`: it is checked, and gives the head.
+    // The rest of the file is loaded: it is checked, and gives the head.
     const std::string_view array = bytes.substr(messages->value, messages->end - messages->value);
-    std::string rest;
-    rest.reserve(bytes.size() - array.size() + 2);
-    rest.append(bytes.substr(0, messages->value)).append("[]").append(bytes.substr(messages->end));
+    const std::string rest = without_messages(bytes, messages->value, messages->end);
     SessionLoad loaded = load_session(rest);
     if (loaded.error) return edit_whole(bytes, edit);  // its first problem may lie among the messages
 
