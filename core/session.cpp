@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <climits>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <utility>
@@ -558,17 +559,19 @@ std::size_t skip_space(std::string_view s, std::size_t i)
     return i;
 }
 
-// One past the closing quote of the string that opens at s[i]; `escaped` is set when it holds
-// a backslash.
-std::size_t string_end(std::string_view s, std::size_t i, bool& escaped)
+// One past the closing quote of the string that opens at s[i]. The quotes are found with
+// memchr, which skips long texts many bytes at a time; a quote after an odd number of
+// backslashes is escaped. (Splitting a 5.9 MB session for a merge: 8.3 -> 4.1 ms natively.)
+std::size_t string_end(std::string_view s, std::size_t i)
 {
-    for (++i; i < s.size(); ++i) {
-        if (s[i] == '\\') {
-            escaped = true;
-            ++i;
-        } else if (s[i] == '"') {
-            return i + 1;
-        }
+    for (std::size_t from = i + 1; from < s.size();) {
+        const void* quote = std::memchr(s.data() + from, '"', s.size() - from);
+        if (quote == nullptr) return npos;
+        const std::size_t at = std::size_t(static_cast<const char*>(quote) - s.data());
+        std::size_t backslashes = 0;
+        while (at - backslashes > from && s[at - backslashes - 1] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) return at + 1;
+        from = at + 1;
     }
     return npos;
 }
@@ -578,14 +581,13 @@ std::size_t value_end(std::string_view s, std::size_t i, int& depth)
 {
     depth = 0;
     if (i >= s.size()) return npos;
-    bool escaped = false;
-    if (s[i] == '"') return string_end(s, i, escaped);
+    if (s[i] == '"') return string_end(s, i);
     if (s[i] == '{' || s[i] == '[') {
         int open = 0;
         for (; i < s.size(); ++i) {
             const char c = s[i];
             if (c == '"') {
-                i = string_end(s, i, escaped);
+                i = string_end(s, i);
                 if (i == npos) return npos;
                 --i;
             } else if (c == '{' || c == '[') {
@@ -607,9 +609,8 @@ std::size_t value_end(std::string_view s, std::size_t i, int& depth)
 std::size_t member_value(std::string_view s, std::size_t i, std::string_view& name)
 {
     if (i >= s.size() || s[i] != '"') return npos;
-    bool escaped = false;
-    const std::size_t name_end = string_end(s, i, escaped);
-    if (name_end == npos || escaped) return npos;
+    const std::size_t name_end = string_end(s, i);
+    if (name_end == npos || s.substr(i, name_end - i).find('\\') != std::string_view::npos) return npos;
     name = s.substr(i + 1, name_end - i - 2);
     i = skip_space(s, name_end);
     if (i >= s.size() || s[i] != ':') return npos;
@@ -816,6 +817,134 @@ EditedSession edit_session_head(std::string_view bytes, const std::function<void
     out.bytes = dump_object_with(session_head(out.head), "messages", rest.size() + array.size() + 4096,
                                  [&](std::string& text) { text.append(array); });
     return out;
+}
+
+} // namespace confab
+
+namespace confab {
+namespace {
+
+// Whether `text` is a JSON integer written as digits alone (after a minus sign, if any) that
+// fits in 64 bits: then `out` is its value.
+bool plain_integer(std::string_view text, std::int64_t& out)
+{
+    const std::size_t digits = text.starts_with('-') ? 1 : 0;
+    if (text.size() == digits || text.size() - digits > 18 || (text[digits] == '0' && text.size() > digits + 1))
+        return false;
+    std::int64_t value = 0;
+    for (std::size_t i = digits; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        value = value * 10 + (text[i] - '0');
+    }
+    out = digits ? -value : value;
+    return true;
+}
+
+// Reads the message object at s[i] for split_session: its bytes and what tells it apart, into
+// `out`; one past its end, or npos for anything unexpected (see split_session).
+std::size_t mark_message(std::string_view s, std::size_t i, MarkedMessage& out)
+{
+    if (i >= s.size() || s[i] != '{') return npos;
+    const std::size_t begin = i;
+    i = skip_space(s, i + 1);
+    if (i < s.size() && s[i] == '}') {
+        out.bytes = s.substr(begin, i + 1 - begin);
+        return i + 1;
+    }
+    static constexpr std::string_view marks[] = {"id", "created_ms", "incomplete", "incomplete_reason"};
+    unsigned seen = 0;
+    bool incomplete = false;
+    std::string reason;
+    for (;;) {
+        std::string_view name;
+        const std::size_t value = member_value(s, i, name);
+        if (value == npos) return npos;
+        int depth = 0;
+        const std::size_t end = value_end(s, value, depth);
+        if (end == npos || end == value) return npos;
+        for (unsigned k = 0; k < std::size(marks); ++k) {
+            if (name != marks[k]) continue;
+            if (seen & (1u << k)) return npos;
+            seen |= 1u << k;
+            // As message_from_json reads them: null is absent, anything else of another type
+            // refused. A string without escapes and a plain integer are read without the parser
+            // (a third of the time it took to split a long session in WebAssembly).
+            const std::string_view text = s.substr(value, end - value);
+            if ((k == 0 || k == 3) && text.size() >= 2 && text.front() == '"' && text.back() == '"' && text.find('\\') == npos) {
+                (k == 0 ? out.id : reason) = text.substr(1, text.size() - 2);
+                continue;
+            }
+            if (k == 1 && plain_integer(text, out.created_ms)) continue;
+            const json v = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+            if (v.is_discarded()) return npos;
+            if (v.is_null()) continue;
+            if (k == 0 || k == 3) {
+                if (!v.is_string()) return npos;
+                (k == 0 ? out.id : reason) = v.get<std::string>();
+            } else if (k == 1) {
+                const auto number = as_int64(v);
+                if (!number) return npos;
+                out.created_ms = *number;
+            } else {
+                if (!v.is_boolean()) return npos;
+                incomplete = v.get<bool>();
+            }
+        }
+        i = skip_space(s, end);
+        if (i < s.size() && s[i] == ',') {
+            i = skip_space(s, i + 1);
+        } else if (i < s.size() && s[i] == '}') {
+            out.bytes = s.substr(begin, i + 1 - begin);
+            out.still_streaming = incomplete && reason == still_streaming_reason;
+            return i + 1;
+        } else {
+            return npos;
+        }
+    }
+}
+
+} // namespace
+
+std::optional<SplitSession> split_session(std::string_view bytes)
+{
+    const auto members = top_members(bytes);
+    if (!members) return std::nullopt;
+    const auto array = std::find_if(members->begin(), members->end(), [](const MemberSpan& m) { return m.name == "messages"; });
+    if (array == members->end() || bytes[array->value] != '[') return std::nullopt;
+
+    SplitSession out;
+    std::size_t i = skip_space(bytes, array->value + 1);
+    if (i < array->end && bytes[i] == ']') {
+        if (i + 1 != array->end) return std::nullopt;
+    } else {
+        for (;;) {
+            MarkedMessage& message = out.messages.emplace_back();
+            const std::size_t end = mark_message(bytes, i, message);
+            if (end == npos || end > array->end) return std::nullopt;
+            i = skip_space(bytes, end);
+            if (i < array->end && bytes[i] == ',') i = skip_space(bytes, i + 1);
+            else if (i + 1 == array->end && bytes[i] == ']') break;
+            else return std::nullopt;
+        }
+    }
+    SessionLoad loaded = load_session(without_messages(bytes, array->value, array->end));
+    if (loaded.error) return std::nullopt;
+    out.head = std::move(*loaded.session);
+    return out;
+}
+
+std::string save_session_with(const Session& head, const std::vector<std::string_view>& messages)
+{
+    std::size_t size = 0;
+    for (const std::string_view message : messages) size += message.size() + 1;
+    return dump_object_with(session_head(head), "messages", size + 4096, [&](std::string& out) {
+        out += '[';
+        for (std::size_t i = 0; i < messages.size(); ++i) {
+            if (i > 0) out += ',';
+            out += messages[i];
+        }
+        out += ']';
+    });
 }
 
 } // namespace confab

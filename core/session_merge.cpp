@@ -2,7 +2,10 @@
 // Two writers' copies of one session, combined by the rule in session_merge.h.
 #include "core/session_merge.h"
 
+#include "core/json_util.h"
+
 #include <algorithm>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,36 +47,76 @@ bool add_missing(nlohmann::json& ours, const nlohmann::json& theirs)
     return added;
 }
 
-// merge_sessions in place; whether `ours` changed. Telling it as it goes spares the shipped
-// engine the code of comparing whole sessions.
-bool merge_into(Session& ours, const Session& stored, std::span<const std::string> known_ids)
-{
-    if (!ours.id.empty() && !stored.id.empty() && ours.id != stored.id) return false;
-    bool changed = false;
+// What the merge reads of a message to place it.
+struct Mark {
+    std::string_view id;
+    std::int64_t created_ms = 0;
+    bool still_streaming = false;
+};
 
-    // A reply ours caught mid-stream takes the stored copy once that one has moved on.
-    for (Message& message : ours.messages) {
-        if (message.id.empty() || !still_streaming(message)) continue;
-        const auto theirs = std::find_if(stored.messages.begin(), stored.messages.end(),
-                                         [&](const Message& m) { return m.id == message.id; });
-        if (theirs != stored.messages.end() && !still_streaming(*theirs)) {
-            message = *theirs;
-            changed = true;
+// Where a merged message comes from: message `index` of ours, or of the stored copy.
+struct Pick {
+    bool stored = false;
+    std::size_t index = 0;
+    std::int64_t created_ms = 0;
+};
+
+// The merged messages as picks from the two copies, by the rule in session_merge.h; `changed`
+// is set when one is the stored copy's. Both merge_sessions and merge_session_files place
+// messages by it: the one with the messages loaded, the other with their bytes.
+std::vector<Pick> merge_messages(const std::vector<Mark>& ours, const std::vector<Mark>& stored,
+                                 std::span<const std::string> known_ids, bool& changed)
+{
+    std::vector<Pick> mine;
+    mine.reserve(ours.size());
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+        Pick pick{false, i, ours[i].created_ms};
+        // A reply ours caught mid-stream takes the stored copy once that one has moved on.
+        if (!ours[i].id.empty() && ours[i].still_streaming) {
+            const auto theirs = std::find_if(stored.begin(), stored.end(), [&](const Mark& m) { return m.id == ours[i].id; });
+            if (theirs != stored.end() && !theirs->still_streaming) {
+                pick = {true, std::size_t(theirs - stored.begin()), theirs->created_ms};
+                changed = true;
+            }
         }
+        mine.push_back(pick);
     }
 
     // Every id this writer holds or has held, sorted for lookup.
     std::vector<std::string_view> held(known_ids.begin(), known_ids.end());
-    for (const Message& message : ours.messages) held.push_back(message.id);
+    for (const Mark& mark : ours) held.push_back(mark.id);
     std::sort(held.begin(), held.end());
-    const auto has_held = [&](const std::string& id) { return std::binary_search(held.begin(), held.end(), id); };
 
-    std::vector<Message> added;
-    for (const Message& message : stored.messages)
-        if (!message.id.empty() && !has_held(message.id)) added.push_back(message);
+    std::vector<Pick> added;
+    for (std::size_t j = 0; j < stored.size(); ++j)
+        if (!stored[j].id.empty() && !std::binary_search(held.begin(), held.end(), stored[j].id))
+            added.push_back({true, j, stored[j].created_ms});
     changed |= !added.empty();
-    ours.messages = in_time_order(std::move(ours.messages), std::move(added));
+    return in_time_order(std::move(mine), std::move(added));
+}
 
+// What a loaded message is placed by.
+std::vector<Mark> marks_of(const std::vector<Message>& messages)
+{
+    std::vector<Mark> marks;
+    marks.reserve(messages.size());
+    for (const Message& m : messages) marks.push_back({m.id, m.created_ms, still_streaming(m)});
+    return marks;
+}
+
+std::vector<Mark> marks_of(const std::vector<MarkedMessage>& messages)
+{
+    std::vector<Mark> marks;
+    marks.reserve(messages.size());
+    for (const MarkedMessage& m : messages) marks.push_back({m.id, m.created_ms, m.still_streaming});
+    return marks;
+}
+
+// The rule for all but the messages, on `ours` in place; whether it changed. Telling it as it
+// goes spares the shipped engine the code of comparing whole sessions.
+bool merge_head(Session& ours, const Session& stored)
+{
+    bool changed = false;
     std::vector<Summary> new_summaries;
     for (const Summary& summary : stored.summaries)
         if (std::find(ours.summaries.begin(), ours.summaries.end(), summary) == ours.summaries.end())
@@ -98,6 +141,40 @@ bool merge_into(Session& ours, const Session& stored, std::span<const std::strin
     return changed;
 }
 
+// A stored copy of another session (both ids set and different) adds nothing.
+bool same_session(const Session& ours, const Session& stored)
+{
+    return ours.id.empty() || stored.id.empty() || ours.id == stored.id;
+}
+
+// merge_sessions in place; whether `ours` changed.
+bool merge_into(Session& ours, const Session& stored, std::span<const std::string> known_ids)
+{
+    if (!same_session(ours, stored)) return false;
+    bool changed = false;
+    const std::vector<Pick> picks = merge_messages(marks_of(ours.messages), marks_of(stored.messages), known_ids, changed);
+    if (changed) {
+        std::vector<Message> messages;
+        messages.reserve(picks.size());
+        for (const Pick& pick : picks)
+            messages.push_back(pick.stored ? stored.messages[pick.index] : std::move(ours.messages[pick.index]));
+        ours.messages = std::move(messages);
+    }
+    return merge_head(ours, stored) || changed;
+}
+
+// A message of the stored copy, taken into the merge as its bytes: whether it loads, as
+// load_session would check it there (a file with one that does not is merged whole, and then
+// keeps ours).
+bool loads(std::string_view message)
+{
+    // It nests 2 levels below the file.
+    if (message.find('\0') != std::string_view::npos || nests_deeper_than(message, max_session_depth - 2)) return false;
+    const nlohmann::json value = nlohmann::json::parse(message, nullptr, /*allow_exceptions=*/false);
+    Message loaded;
+    return !value.is_discarded() && !message_from_json(value, "", loaded);
+}
+
 } // namespace
 
 Session merge_sessions(const Session& ours, const Session& stored, std::span<const std::string> known_ids)
@@ -107,14 +184,58 @@ Session merge_sessions(const Session& ours, const Session& stored, std::span<con
     return merged;
 }
 
-std::string merge_session_files(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
+MergedFile merge_session_file(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
 {
-    if (ours == stored) return std::string(ours);
+    MergedFile out;
+    if (ours == stored) {
+        out.bytes = ours;
+        return out;
+    }
+    // The messages as bytes: only the stored copy's that are taken are loaded.
+    if (auto mine = split_session(ours)) {
+        if (const auto theirs = split_session(stored)) {
+            if (!same_session(mine->head, theirs->head)) {
+                out.bytes = ours;
+                return out;
+            }
+            bool changed = false;
+            const std::vector<Pick> picks = merge_messages(marks_of(mine->messages), marks_of(theirs->messages), known_ids, changed);
+            bool whole = false;
+            std::vector<std::string_view> messages;
+            messages.reserve(picks.size());
+            for (const Pick& pick : picks) {
+                const std::string_view bytes = (pick.stored ? theirs->messages : mine->messages)[pick.index].bytes;
+                whole |= pick.stored && !loads(bytes);
+                messages.push_back(bytes);
+            }
+            if (!whole) {
+                if (merge_head(mine->head, theirs->head) || changed) {
+                    out.bytes = save_session_with(mine->head, messages);
+                    out.head = std::move(mine->head);
+                    out.message_count = messages.size();
+                } else {
+                    out.bytes = ours;
+                }
+                return out;
+            }
+        }
+    }
     SessionLoad mine = load_session(ours);
     const SessionLoad theirs = load_session(stored);
-    if (!mine.session || !theirs.session || !merge_into(*mine.session, *theirs.session, known_ids))
-        return std::string(ours);
-    return save_session(*mine.session);
+    if (!mine.session || !theirs.session || !merge_into(*mine.session, *theirs.session, known_ids)) {
+        out.bytes = ours;
+        return out;
+    }
+    out.bytes = save_session(*mine.session);
+    out.message_count = mine.session->messages.size();
+    mine.session->messages.clear();
+    out.head = std::move(*mine.session);
+    return out;
+}
+
+std::string merge_session_files(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
+{
+    return merge_session_file(ours, stored, known_ids).bytes;
 }
 
 } // namespace confab

@@ -11,6 +11,7 @@
 // Deliberately not done: I/O, and deciding when to merge (the store does, under its lock).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -46,7 +47,23 @@ Session merge_sessions(const Session& ours, const Session& stored, std::span<con
 // byte, when the stored copy adds nothing, and also when either copy does not load: a damaged
 // stored file never costs this writer a message, and bytes that do not load are the writer's
 // to keep (load_session says what is wrong with them when they are read).
+//
+// Two tabs on a 2,000-message session (5.9 MB) merge at every save while a reply streams, so
+// the messages are placed as their bytes (split_session), and only those the stored copy adds
+// are loaded (and checked). For files save_session wrote, the result is save_session's bytes
+// for merge_sessions of the loaded copies. One exception to "does not load" above: a message
+// that does not load and that the merge does not take is not read, so the other copy's
+// additions are merged all the same (into a file that still does not load, if it was ours).
 std::string merge_session_files(std::string_view ours, std::string_view stored,
                                 std::span<const std::string> known_ids);
+
+// merge_session_files, and what a list of sessions shows of what it wrote: the merged session
+// without its messages, and how many it holds. No head when the bytes are ours as they were.
+struct MergedFile {
+    std::string bytes;
+    std::optional<Session> head;
+    std::size_t message_count = 0;
+};
+MergedFile merge_session_file(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids);
 
 } // namespace confab

@@ -296,3 +296,109 @@ TEST_CASE("session_merge: files: a merge is written as save_session writes the m
     REQUIRE(loaded.session);
     CHECK(merged_ids(*loaded.session) == Ids{"u1", "Bu", "Au"});
 }
+
+namespace {
+
+// A copy of session "s1" as a tab may hold it, drawn from `seed`: some of messages m0..m11
+// (times out of order now and then, a reply caught mid-stream or finished), a summary or two,
+// a title set at some time, and members of a newer version.
+Session drawn_copy(unsigned seed)
+{
+    auto next = [&seed](unsigned n) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 16) % n;
+    };
+    Session s = tab_session({});
+    for (int k = 0; k < 12; ++k) {
+        if (next(3) == 0) continue;
+        Message m = tab_message("m" + std::to_string(k), 10 * k + std::int64_t(next(25)), next(4) == 0 ? "" : "text \"" + std::to_string(k) + "\" é");
+        if (next(5) == 0) m.id.clear();
+        if (next(6) == 0) m.id = "m\"" + std::to_string(k);  // escaped in the file
+        if (next(8) == 0) m.created_ms = -m.created_ms;
+        if (next(4) == 0) {
+            m.role = Role::assistant;
+            m.incomplete = next(2) == 0;
+            m.incomplete_reason = m.incomplete ? (next(3) == 0 ? "stopped" : "still streaming") : "";
+        }
+        if (next(6) == 0) m.extra = {{"rating", int(next(5))}};
+        s.messages.push_back(std::move(m));
+    }
+    for (unsigned k = next(3); k > 0; --k) s.summaries.push_back(summary_at("summary " + std::to_string(next(3)), next(50)));
+    s.title = next(4) == 0 ? "" : "title " + std::to_string(next(3));
+    s.titled_ms = next(3);
+    s.updated_ms = next(100);
+    if (next(4) == 0) s.extra = {{"folder", "f" + std::to_string(next(2))}};
+    if (next(4) == 0) s.settings.extra = {{"voice", "v" + std::to_string(next(2))}};
+    if (next(8) == 0) s.id = "s2";
+    return s;
+}
+
+// `bytes` as another writer might lay them out: spaces and line breaks between the tokens.
+std::string loosened(const std::string& bytes)
+{
+    std::string out;
+    bool in_string = false;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        out += bytes[i];
+        if (bytes[i] == '\\' && in_string) out += bytes[++i];
+        else if (bytes[i] == '"') in_string = !in_string;
+        else if (!in_string && (bytes[i] == ',' || bytes[i] == ':' || bytes[i] == '[' || bytes[i] == '{')) out += " \n";
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("session_merge: files: merged from the messages' bytes, as a whole load, merge and save would")
+{
+    // merge_session_files places the messages as bytes and loads only the stored ones it takes:
+    // for files save_session wrote, its bytes are save_session's of merge_sessions' result (or
+    // ours when that adds nothing); for files laid out otherwise, they load to that result.
+    int merges = 0;
+    for (unsigned seed = 1; seed <= 400; ++seed) {
+        const Session ours = drawn_copy(seed);
+        const Session stored = drawn_copy(seed * 7919u);
+        Ids known;
+        if (seed % 3 == 0) known = merged_ids(drawn_copy(seed * 31u));
+        CAPTURE(seed);
+        const Session merged = merge_sessions(ours, stored, known);
+        const std::string ours_bytes = confab::save_session(ours);
+        const std::string bytes = merge_session_files(ours_bytes, confab::save_session(stored), known);
+        if (merged == ours) {
+            CHECK(bytes == ours_bytes);
+        } else {
+            CHECK(bytes == confab::save_session(merged));
+            ++merges;
+        }
+        const auto loaded = confab::load_session(merge_session_files(loosened(ours_bytes), loosened(confab::save_session(stored)), known));
+        REQUIRE(loaded.session);
+        CHECK(*loaded.session == merged);
+    }
+    CHECK(merges > 200);
+}
+
+TEST_CASE("session_merge: files: a stored message that does not load is never taken")
+{
+    const std::string ours = confab::save_session(tab_session({tab_message("u1", 10)}));
+    const std::string added = R"({"content":"from B","created_ms":15,"id":"Bu","role":"user"})";
+    const auto stored_with = [&](std::string_view message) {
+        return R"({"format":"confab.session","id":"s1","messages":[{"content":"u1","created_ms":10,"id":"u1","role":"user"},)" +
+               std::string(message) + "," + added + R"(],"title":"Paris","updated_ms":1,"version":1})";
+    };
+    // One the merge takes (an id this tab never held) that does not load: the stored copy does not
+    // load, and this tab's bytes are kept as they are.
+    for (const std::string_view damaged : {R"({"id":"Bx","role":"robot"})", R"({"id":"By","role":"user","content":7})",
+                                           R"({"id":"Bz","role":"user","created_ms":1.5})", R"({"id":["B"],"role":"user"})"}) {
+        CAPTURE(damaged);
+        CHECK(merge_session_files(ours, stored_with(damaged), Ids{"u1"}) == ours);
+    }
+    // A member name written with escapes is read as load_session reads it (the file is merged whole).
+    const std::string escaped = stored_with(R"({"i\u0064":"Bw","role":"user","created_ms":12})");
+    CHECK(merge_session_files(ours, escaped, Ids{"u1"}) ==
+          confab::save_session(merge_sessions(*confab::load_session(ours).session, *confab::load_session(escaped).session, Ids{"u1"})));
+    // One it does not take (an id this tab has held, and dropped): the rest is merged.
+    const std::string bytes = merge_session_files(ours, stored_with(R"({"id":"gone","role":"robot"})"), Ids{"u1", "gone"});
+    const auto loaded = confab::load_session(bytes);
+    REQUIRE(loaded.session);
+    CHECK(merged_ids(*loaded.session) == Ids{"u1", "Bu"});
+}

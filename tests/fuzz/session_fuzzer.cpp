@@ -7,8 +7,9 @@
 // the trimmer's plan for it sends or drops every message exactly once, within a budget the
 // first input byte picks; and two tabs' copies merge as session_merge.h says: a copy merged
 // with itself is itself, merging again with the same stored copy changes nothing, this tab
-// keeps all its messages, and a stored file that does not load leaves this tab's bytes as
-// they are. An input holding a line "--" is two copies, this tab's before it, stored after.
+// keeps all its messages, a stored file that does not load leaves this tab's bytes as they
+// are, and merging the files (their messages as bytes) gives what merging the loaded copies
+// does. An input holding a line "--" is two copies, this tab's before it, stored after.
 // Any JSON in it is also read as a host's tool definitions, which are counted without failing:
 // each tool adds at least its fixed tokens. And it is renamed without reading its messages
 // (edit_session_head): what loads gives what a whole load with the new title gives, and
@@ -70,8 +71,12 @@ void check_merge(const confab::Session& ours, const confab::Session& stored, std
     const std::string ours_bytes = confab::save_session(ours);
     const std::string damaged = std::string(stored_bytes.substr(0, stored_bytes.size() / 2)) + "\x01";
     require(confab::merge_session_files(ours_bytes, damaged, none) == ours_bytes);
+    // Merged from the messages' bytes, it loads to what merging the loaded copies gives; and
+    // saved by save_session, it is save_session's bytes for it.
     const confab::SessionLoad written = confab::load_session(confab::merge_session_files(ours_bytes, stored_bytes, none));
-    require(written.session.has_value());
+    require(written.session.has_value() && *written.session == merged);
+    const std::string canonical = confab::merge_session_files(ours_bytes, confab::save_session(stored), none);
+    require(canonical == (merged == ours ? ours_bytes : confab::save_session(merged)));
 }
 
 void check_tools(std::string_view bytes)
