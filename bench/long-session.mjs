@@ -14,7 +14,9 @@
 // ended, their sum, the time from send to the end of the turn, and the longest task in a trace
 // of that time; for importing the session, opening it, scrolling, a setting changed then (`set`,
 // which opens the session again), renaming the session (open, and not open), deleting it and
-// undoing that, their long tasks and longest task. Needs the Release `confab`
+// undoing that, their long tasks and longest task; and two tabs on it, tab B streaming a reply
+// (its downloads slowed to 2 KB/s) while tab A sends a message, the long tasks of each tab (B
+// merges A's copy at its flushes, A reads B's). Needs the Release `confab`
 // (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
 import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
@@ -55,7 +57,7 @@ const watchLongTasks = (page) => page.evaluate(() => {
 });
 
 /** Sends `question` and waits 1.5 s past its turn's end: the turn, its long tasks and the longest task traced. */
-async function turn(page, question) {
+async function turn(page, question, { trace = true } = {}) {
   await page.evaluate(() => { window.longTasks = []; });
   const ended = page.evaluate(() => new Promise((resolve) => {
     const t0 = performance.now();
@@ -65,10 +67,12 @@ async function turn(page, question) {
       setTimeout(() => resolve({ ms, status: done.status }), 1500);
     });
   }));
-  const { value, longest } = await traced(page, async () => {
+  const send = async () => {
     await sendMessage(page, question);
     return ended;
-  });
+  };
+  // Chromium traces one page at a time.
+  const { value, longest } = trace ? await traced(page, send) : { value: await send(), longest: NaN };
   return { turn: value, long: await page.evaluate(() => window.longTasks), longest };
 }
 
@@ -151,7 +155,26 @@ try {
       await page.waitForTimeout(1500);
     });
     undone.long = await page.evaluate(() => window.longTasks);
-    opens.push({ count, long: opened, scrolled, drawn, set, imported, renamed, other, deleted, undone,
+    // Two tabs on it: tab B streams a reply (its downloads slowed to 2 KB/s) while tab A sends a
+    // message and gets its answer. B's flushes then merge A's copy into its own until its turn
+    // ends: B's long tasks from its send to 1.5 s past its turn's end.
+    await page.evaluate((id) => window.Confab.widget.openSession(id), id);
+    const tabB = await page.context().newPage();
+    await tabB.goto(site.pages.url + '/host.html');
+    await openWidget(tabB);
+    await tabB.evaluate((id) => window.Confab.widget.openSession(id), id);
+    await tabB.waitForTimeout(1500);
+    await watchLongTasks(tabB);
+    const cdp = await tabB.context().newCDPSession(tabB);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 2048, uploadThroughput: -1 });
+    const streamed = turn(tabB, 'Tell me about boots');
+    await tabB.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
+    const inA = await turn(page, 'Meanwhile, in another tab?', { trace: false });
+    const inB = await streamed;
+    const twoTabs = { a: inA, b: inB };
+    await tabB.close();
+    opens.push({ count, long: opened, scrolled, drawn, set, imported, renamed, other, deleted, undone, twoTabs,
       longest: [opening.longest, scrolling.longest, setting.longest] });
     await page.context().close();
   }
@@ -183,6 +206,13 @@ for (const o of opens) {
     `rename open ${tasks(o.renamed.long, o.renamed.longest)} ` +
     `rename other ${tasks(o.other.long, o.other.longest)} delete ${tasks(o.deleted.long, o.deleted.longest)} ` +
     `undo ${tasks(o.undone.long, o.undone.longest)}`);
+}
+console.log('\ntwo tabs on it: tab B streams a reply (downloads at 2 KB/s) while tab A sends a message and gets its answer;');
+console.log('each tab\'s long tasks (and tab B\'s longest task traced) from its send to 1.5 s past its turn\'s end');
+for (const o of opens) {
+  const t = o.twoTabs;
+  console.log(`${String(o.count).padStart(8)} messages   tab A ${(t.a.long.map((d) => d.toFixed(0)).join(', ') || '-').padEnd(20)} (turn ${t.a.turn.ms.toFixed(0)} ms)   ` +
+    `tab B, streaming ${tasks(t.b.long, t.b.longest)} (turn ${t.b.turn.ms.toFixed(0)} ms, ${t.b.turn.status})`);
 }
 console.log('');
 const sum = (r) => r.long.reduce((a, b) => a + b, 0);

@@ -426,19 +426,27 @@ EMSCRIPTEN_KEEPALIVE const char* confab_check(const char* bytes, int length, dou
     return confab_check_step(check, step_bytes);
 }
 
-// Combines this tab's copy of a session with the stored one, which another tab may have
-// changed (the rule of core/session_merge.h): {"ours", "stored", "known": [message ids this
-// tab's saves held]} -> {"ok": true, "bytes"}, the bytes to write: `ours` itself when the
-// stored copy adds nothing or does not load.
-EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request)
+// Combines this tab's copy of a session, the `ours_length` bytes at `ours`, with the stored
+// one, which another tab may have changed (the rule of core/session_merge.h): `request` is
+// {"known": [message ids this tab's saves held]}. {"ok": true, "same": true} when the bytes to
+// write are `ours` itself (the stored copy adds nothing, or does not load), else {"ok": true,
+// "blob": the bytes to write, "summary": what the list shows of them, as confab_check's}. The
+// files cross as bytes, not as JSON strings escaped and parsed both ways.
+EMSCRIPTEN_KEEPALIVE const char* confab_merge(const char* request, const char* ours, int ours_length, const char* stored,
+                                              int stored_length)
 {
+    blobs_.clear();
     const json in = parse_json(request);
-    const auto ours = get_string(in, "ours").value_or("");
     std::vector<std::string> known;
     if (const auto* ids = find_member(in, "known"); ids && ids->is_array())
         for (const auto& id : *ids)
             if (id.is_string()) known.push_back(id.get<std::string>());
-    return give({{"ok", true}, {"bytes", merge_session_files(ours, get_string(in, "stored").value_or(""), known)}});
+    MergedFile merged = merge_session_file(std::string_view(ours, std::size_t(std::max(ours_length, 0))),
+                                           std::string_view(stored, std::size_t(std::max(stored_length, 0))), known);
+    if (!merged.head) return give({{"ok", true}, {"same", true}});
+    const Session& head = *merged.head;
+    return give({{"ok", true}, {"blob", blob(std::move(merged.bytes))},
+                 {"summary", summary_json(head.id, head.title, head.created_ms, head.updated_ms, merged.message_count)}});
 }
 
 // Gives the session in the file of `length` bytes at `bytes` another title or id (`request`:

@@ -9,7 +9,7 @@
  *   {type: 'save_session', key, raw: Uint8Array, bytes: string (the same, decoded when first read), summary: Summary,
  *   ids: string[]}, ...
  * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Summary
- * @typedef {{ ok: boolean, session?: Record<string, any>, summary?: Summary, ids?: string[], error?: string, problems?: string[], bytes?: string }} Result
+ * @typedef {{ ok: boolean, session?: Record<string, any>, summary?: Summary, ids?: string[], error?: string, problems?: string[] }} Result
  * @typedef {{ ok: boolean, more?: boolean, superseded?: boolean, error?: string, id?: string, count?: number, ids?: string[], problems?: string[] }} Opened
  *   an open's answer (web/bridge.cpp's confab_open): the session's id, how many messages it has and their ids
  */
@@ -175,12 +175,17 @@ export class Core {
 
   /**
    * This tab's copy of a session combined with the stored one, which another tab may have
-   * changed (core/session_merge.h): the bytes to write, `ours` itself when nothing is added.
-   * `known`: the ids of the messages this tab's saves of the session held.
-   * @returns {string}
+   * changed (core/session_merge.h), each as text or UTF-8: null when the bytes to write are
+   * `ours` as they are (nothing added), else the merged file's UTF-8 as `raw`, and what the list
+   * shows of it as `summary`. `known`: the ids of the messages this tab's saves of the session held.
+   * @param {string | Uint8Array} ours @param {string | Uint8Array} stored @param {string[]} known
+   * @returns {{raw: Uint8Array, summary: Summary} | null}
    */
-  merge(/** @type {string} */ ours, /** @type {string} */ stored, /** @type {string[]} */ known) {
-    return this.#call('_confab_merge', JSON.stringify({ ours, stored, known })).bytes;
+  merge(ours, stored, known) {
+    return this.#withBytes(ours, (at, length) => this.#withBytes(stored, (storedAt, storedLength) => {
+      const result = this.#call('_confab_merge', JSON.stringify({ known }), at, length, storedAt, storedLength);
+      return result.same ? null : { raw: this.#blob(result.blob), summary: result.summary };
+    }));
   }
 
   /**

@@ -30,7 +30,7 @@
 /**
  * @typedef {{ id: string, title: string, created_ms: number, updated_ms: number, count: number }} Entry
  * @typedef {{ notice: (key: 'blocked' | 'full' | 'unsaved' | 'damaged', error?: string) => void, changed: (ids: string[]) => void,
- *   merged: (id: string, bytes: string) => void }} StoreSink  notices name their strings.js key
+ *   merged: (id: string, bytes: Uint8Array) => void }} StoreSink  notices name their strings.js key
  */
 
 // Session files are written as UTF-8 made by the browser's TextEncoder: Emscripten's FS.writeFile
@@ -44,6 +44,33 @@ const text = new TextDecoder();
 const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
 
 /** The ids of the messages of a session file (none when it is damaged). @returns {string[]} */
+/**
+ * What a list made of a session file, for another list to take while the file is as it was
+ * (#recorded, #heard): its time and size, and its entry, or null and why it does not load.
+ * @typedef {{ mtime: number, size: number, entry: Entry | null, error: string }} Recorded
+ */
+
+/**
+ * Whether `recorded` is the shape of a Recorded for session `id`: written by this code, but read
+ * from storage (or a message) that any script of the page can write, so checked.
+ */
+function isRecord(/** @type {any} */ recorded, /** @type {string} */ id) {
+  const e = recorded.entry;
+  return e === null ? typeof recorded.error === 'string' :
+    !!e && e.id === id && typeof e.title === 'string' && [e.created_ms, e.updated_ms, e.count].every(Number.isFinite);
+}
+
+/** Whether two copies of a file, each its text or its UTF-8, hold the same bytes. */
+export function sameContents(/** @type {string | Uint8Array} */ a, /** @type {string | Uint8Array} */ b) {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return false;
+  const x = typeof a === 'string' ? utf8.encode(a) : a;
+  const y = typeof b === 'string' ? utf8.encode(b) : b;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 function idsIn(/** @type {string} */ bytes) {
   try {
     return (JSON.parse(bytes).messages ?? []).map((/** @type {any} */ m) => m?.id).filter((/** @type {unknown} */ id) => typeof id === 'string');
@@ -61,10 +88,13 @@ function idsIn(/** @type {string} */ bytes) {
 class Write {
   /** @type {string | null | undefined} undefined: not decoded from `raw` yet */
   #text;
+  /** @type {Uint8Array | undefined} the file's UTF-8, where the core gave it (a save, a merge) */
+  #raw;
+  /** @type {Entry | undefined} what the list shows of it, where the core said (a save, a merge) */
+  listed;
   /** @param {string | Uint8Array | null} bytes */
   constructor(bytes) {
-    /** @type {Uint8Array | undefined} the file's UTF-8, where the core gave it */
-    this.raw = bytes instanceof Uint8Array ? bytes : undefined;
+    this.#raw = bytes instanceof Uint8Array ? bytes : undefined;
     this.#text = bytes instanceof Uint8Array ? undefined : bytes;
   }
 
@@ -73,11 +103,13 @@ class Write {
   /** The file's text, or null for a deletion. */
   get bytes() { return this.#text === undefined ? (this.#text = text.decode(this.raw)) : this.#text; }
 
-  /** Replaces the file's text (a merge's); its UTF-8 is the file system's to make. */
-  set bytes(/** @type {string} */ value) {
-    this.#text = value;
-    this.raw = undefined;
+  /** Replaces the file's UTF-8 (a merge's); its text is decoded when something reads it. */
+  set raw(/** @type {Uint8Array | undefined} */ value) {
+    this.#raw = value;
+    if (value) this.#text = undefined;
   }
+
+  get raw() { return this.#raw; }
 
   /** What a file takes: the UTF-8 where there is one, else the text. */
   get contents() { return this.raw ?? /** @type {string} */ (this.bytes); }
@@ -114,7 +146,7 @@ export class Store {
    * core's copy with this one (or with a newer tab's). The push made the file's time this tab's,
    * so the next save from the core overwrote what the merge had kept: a message or a rename made
    * in another tab while a reply streamed here was lost.
-   * @type {Map<string, string>}
+   * @type {Map<string, string | Uint8Array>}
    */
   #mergedIn = new Map();
   /**
@@ -228,11 +260,7 @@ export class Store {
     const stat = this.#stat(id);
     const recorded = stat && this.#loadRecord()[id];
     if (!recorded || recorded.mtime !== stat.mtime || recorded.size !== stat.size) return null;
-    // Written by this code, but read from storage any script of the page can write: its shape is checked.
-    const e = recorded.entry;
-    const entry = e === null ? typeof recorded.error === 'string' :
-      !!e && e.id === id && typeof e.title === 'string' && [e.created_ms, e.updated_ms, e.count].every(Number.isFinite);
-    return entry ? recorded : null;
+    return isRecord(recorded, id) ? recorded : null;
   }
 
   /**
@@ -352,7 +380,7 @@ export class Store {
     // The merged copy kept for it is done with once the core holds it. Only then: the core may
     // open its own copy again meanwhile (a setting changed during the turn).
     const kept = this.#mergedIn.get(id);
-    if (kept !== undefined && (typeof contents === 'string' ? contents : text.decode(contents)) === kept) this.#mergedIn.delete(id);
+    if (kept !== undefined && sameContents(contents, kept)) this.#mergedIn.delete(id);
     const read = this.#lastRead;
     if (read?.id !== id || read.contents !== contents) return;
     this.#lastRead = null;
@@ -375,8 +403,10 @@ export class Store {
     this.#write(key, entry.contents);
     this.#touch(key, this.#synced.get(key));  // see #synced
     const s = also.summary;
-    if (s) this.#entries.set(key, { version: entry, error: '', entry: { id: key, title: s.title,
-      created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count } });
+    if (s) {
+      entry.listed = { id: key, title: s.title, created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count };
+      this.#entries.set(key, { version: entry, error: '', entry: entry.listed });
+    }
     this.flushSoon(FLUSH_DELAY_MS);
   }
 
@@ -411,10 +441,17 @@ export class Store {
   async #flushNow() {
     if (!this.persistent || this.#pending.size === 0) return;
     const changes = new Map(this.#pending);
+    /** @type {Record<string, Recorded>} what the list shows of the files pushed, for the other tabs */
+    const entries = {};
     try {
       await this.#locked(async () => {
         await this.#sync(true);         // what the other tabs wrote
         const times = this.#reapply();  // this tab's changes on top, merged
+        for (const [id, ms] of times) {
+          const stat = ms !== null && this.#stat(id);
+          const entry = this.#pending.get(id)?.listed;
+          if (stat && entry) entries[id] = { ...stat, entry, error: '' };
+        }
         await this.#sync(false);        // and back
         for (const [id, ms] of times) ms === null ? this.#synced.delete(id) : this.#synced.set(id, ms);
       });
@@ -436,7 +473,7 @@ export class Store {
     }
     this.#keepRecord(this.#files());  // as the files now stand in IndexedDB
     this.#quotaSaid = false;
-    this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()] });
+    this.#channel?.postMessage({ from: this.#tab, changed: [...changes.keys()], entries });
   }
 
   /**
@@ -464,15 +501,16 @@ export class Store {
       const written = stat && stat.mtime !== this.#synced.get(id);  // by another tab
       const kept = this.#mergedIn.get(id);
       if (stat && (written || kept !== undefined)) {
-        const stored = written ? text.decode(fs.readFile(this.#path(id))) : /** @type {string} */ (kept);
-        const bytes = /** @type {string} */ (entry.bytes);
-        const merged = stored === bytes ? bytes : this.#core.merge(bytes, stored, [...(this.#known.get(id) ?? [])]);
+        // As UTF-8 where there is some: a 5.9 MB copy is not decoded, nor encoded again.
+        const stored = written ? /** @type {Uint8Array} */ (fs.readFile(this.#path(id))) : /** @type {string | Uint8Array} */ (kept);
+        const merged = this.#core.merge(entry.contents, stored, [...(this.#known.get(id) ?? [])]);
         // Kept until the core opens it (opened()): the pending bytes may be an earlier merge's.
-        if (merged !== bytes || kept !== undefined) this.#mergedIn.set(id, merged);
-        if (merged !== bytes) {
-          entry.bytes = merged;
-          this.#entries.delete(id);  // the list reads the merged bytes again
-          this.#sink.merged(id, merged);
+        if (merged || kept !== undefined) this.#mergedIn.set(id, merged?.raw ?? entry.contents);
+        if (merged) {
+          entry.raw = merged.raw;
+          entry.listed = { ...merged.summary, id };
+          this.#entries.set(id, { version: entry, error: '', entry: entry.listed });
+          this.#sink.merged(id, merged.raw);
         }
       }
       // The pull may have replaced the file (MEMFS gives it a new array) and left `raw` as it was.
@@ -531,7 +569,7 @@ export class Store {
       const stored = this.read(id);
       this.#remember(id, known);
       this.#recovered.set(id, [...(this.#recovered.get(id) ?? []), key]);
-      this.save(id, stored && stored !== kept.bytes ? this.#core.merge(kept.bytes, stored, known) : kept.bytes);
+      this.save(id, (stored && this.#core.merge(kept.bytes, stored, known)?.raw) || kept.bytes);
     }
   }
 
@@ -596,9 +634,25 @@ export class Store {
     this.#sink.notice('damaged', why);
   }
 
+  /**
+   * Another tab pushed sessions `data.changed`. It tells what the list shows of each file it
+   * pushed (`data.entries`, with the file's time and size): taken while the file is that one, so
+   * the list does not read it again. A list that checked another tab's 5.9 MB session after each
+   * of its flushes spent 150-200 ms each time (its record of the file, #keepRecord, is not
+   * written while a save is pending, so it lags while a reply streams).
+   */
   #heard(/** @type {any} */ data) {
     if (!data || data.from === this.#tab || !Array.isArray(data.changed)) return;
-    this.refresh().then(() => this.#sink.changed(data.changed));
+    this.refresh().then(() => {
+      for (const id of data.changed) {
+        const told = typeof id === 'string' && !this.#pending.has(id) && data.entries?.[id];
+        const stat = told && this.#stat(id);
+        if (stat && told.mtime === stat.mtime && told.size === stat.size && told.entry && isRecord(told, id)) {
+          this.#entries.set(id, { version: this.#version(id) ?? {}, error: '', entry: told.entry });
+        }
+      }
+      this.#sink.changed(data.changed);
+    });
   }
 
   #path(/** @type {string} */ id) { return this.#dir + '/' + id + '.json'; }

@@ -12,7 +12,7 @@
 import { load as loadCore, wasmAllowed } from './core.js';
 import { load as loadMarkdown } from './markdown.js';
 import { Net, nextTask } from './net.js';
-import { Store } from './store.js';
+import { Store, sameContents } from './store.js';
 import { View } from './view.js';
 import { css } from './style.js';
 import { strings } from './strings.js';
@@ -63,7 +63,11 @@ class Widget {
   #priming = false;
   /** @type {Set<number>} assistant messages shown once (opened), whose next show_message finishes them */
   #opened = new Set();
-  /** @type {{ readonly bytes: string }} the open session's file as this tab last wrote or opened it (a save's text is decoded when read) */
+  /**
+   * The open session's file as this tab last wrote or opened it: its text (a save's is decoded
+   * when read) and its UTF-8, where there is some.
+   * @type {{ readonly bytes: string, readonly raw?: Uint8Array | null }}
+   */
   #lastFile = { bytes: '' };
   #prefix = 'm' + random(4) + '-';
   #menuOpen = false;
@@ -524,7 +528,7 @@ class Widget {
     // change compared with it): 6-7 ms for a 5.9 MB session, in the task that shows it.
     const raw = bytes instanceof Uint8Array ? bytes : null;
     let text = raw ? undefined : bytes ?? '';
-    this.#lastFile = { get bytes() { return text ??= utf8.decode(/** @type {Uint8Array} */ (raw)); } };
+    this.#lastFile = { raw, get bytes() { return text ??= utf8.decode(/** @type {Uint8Array} */ (raw)); } };
     if (bytes !== null) this.#store.opened(this.#id, result.ids ?? [], bytes);
     this.#busy = false;
     this.#view.busy(false);
@@ -555,7 +559,7 @@ class Widget {
   }
 
   /** Another tab changed sessions: refresh the list, and the open session when idle. */
-  #changed(/** @type {string[]} */ ids, /** @type {string=} */ merged) {
+  #changed(/** @type {string[]} */ ids, /** @type {Uint8Array=} */ merged) {
     if (this.#later(() => this.#changed(ids, merged))) return;
     this.#relist();
     if (!ids.includes(this.#id)) return;
@@ -563,7 +567,9 @@ class Widget {
       this.#reopenAfterTurn = true;
       return;
     }
-    const bytes = merged ?? this.#store.read(this.#id);
+    // As UTF-8: the core opens it as it is (a 5.9 MB session decoded and encoded again cost
+    // 20-30 ms in the task that began opening it, at every flush of a tab streaming a reply).
+    const bytes = merged ?? this.#store.readRaw(this.#id);
     if (bytes === null) {
       // Deleted in another tab while open here: it goes here too, or the next save from here
       // would bring it back. (A reply that was streaming here meanwhile saves it again: new
@@ -571,7 +577,8 @@ class Widget {
       if (this.#lastFile.bytes) this.#deletedElsewhere();
       return;
     }
-    if (bytes !== this.#lastFile.bytes) this.#reopenInSteps(bytes, this.#id).catch((e) => console.error('confab: could not open the session again', e));
+    const last = this.#lastFile;
+    if (merged || !(last.raw ? sameContents(bytes, last.raw) : utf8.decode(bytes) === last.bytes)) this.#reopenInSteps(bytes, this.#id).catch((e) => console.error('confab: could not open the session again', e));
   }
 
   #deletedElsewhere() {
