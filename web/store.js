@@ -43,7 +43,6 @@ const text = new TextDecoder();
 
 const FLUSH_DELAY_MS = 250;  // a burst of saves (a user message, then the reply starting) is one flush
 
-/** The ids of the messages of a session file (none when it is damaged). @returns {string[]} */
 /**
  * What a list made of a session file, for another list to take while the file is as it was
  * (#recorded, #heard): its time and size, and its entry, or null and why it does not load.
@@ -71,6 +70,7 @@ export function sameContents(/** @type {string | Uint8Array} */ a, /** @type {st
   return true;
 }
 
+/** The ids of the messages of a session file (none when it is damaged). @returns {string[]} */
 function idsIn(/** @type {string} */ bytes) {
   try {
     return (JSON.parse(bytes).messages ?? []).map((/** @type {any} */ m) => m?.id).filter((/** @type {unknown} */ id) => typeof id === 'string');
@@ -559,9 +559,8 @@ export class Store {
     for (const { key, id } of writes) {
       let kept = null;
       try { kept = JSON.parse(localStorage.getItem(key) ?? 'null'); } catch { /* dropped below */ }
-      const valid = !!kept && typeof kept.bytes === 'string' && Array.isArray(kept.known) &&
-        this.#core.check(kept.bytes).summary?.id === id;
-      if (!valid) {
+      const checked = !!kept && typeof kept.bytes === 'string' && Array.isArray(kept.known) ? this.#core.check(kept.bytes) : null;
+      if (checked?.summary?.id !== id) {
         try { localStorage.removeItem(key); } catch { /* already gone */ }
         continue;
       }
@@ -569,7 +568,8 @@ export class Store {
       const stored = this.read(id);
       this.#remember(id, known);
       this.#recovered.set(id, [...(this.#recovered.get(id) ?? []), key]);
-      this.save(id, (stored && this.#core.merge(kept.bytes, stored, known)?.raw) || kept.bytes);
+      const merged = stored ? this.#core.merge(kept.bytes, stored, known) : null;
+      this.save(id, merged?.raw ?? kept.bytes, { summary: merged?.summary ?? checked.summary, ids: merged ? undefined : checked.ids });
     }
   }
 
