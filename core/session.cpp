@@ -463,16 +463,13 @@ std::size_t SessionWriter::refresh(const Session& session, std::size_t i)
 std::string SessionWriter::write(const Session& session)
 {
     written_.resize(session.messages.size());
-    std::size_t size = 0;
-    for (std::size_t i = 0; i < session.messages.size(); ++i) size += refresh(session, i) + 1;
-    return dump_object_with(session_head(session), "messages", size + 4096, [&](std::string& out) {
-        out += '[';
-        for (std::size_t i = 0; i < session.messages.size(); ++i) {
-            if (i > 0) out += ',';
-            out += written_[i].text;
-        }
-        out += ']';
-    });
+    std::vector<std::string_view> texts;
+    texts.reserve(session.messages.size());
+    for (std::size_t i = 0; i < session.messages.size(); ++i) {
+        refresh(session, i);
+        texts.push_back(written_[i].text);
+    }
+    return save_session_with(session, texts);
 }
 
 bool SessionWriter::prime(const Session& session, std::size_t budget)

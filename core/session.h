@@ -235,8 +235,8 @@ struct SplitSession {
 // a message that does not load is split all the same.
 std::optional<SplitSession> split_session(std::string_view bytes);
 
-// What save_session writes for `head` (its messages left out) with these messages, given as the
-// text message_to_json's dump would write for each: copied as they are.
+// What save_session writes for `head` with these messages instead of its own, given as the text
+// message_to_json's dump would write for each: copied as they are.
 std::string save_session_with(const Session& head, const std::vector<std::string_view>& messages);
 
 } // namespace confab
