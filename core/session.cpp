@@ -744,8 +744,11 @@ struct MemberSpan {
 };
 
 // The members of the object that is all of `s`, in order; nullopt for anything unexpected (as
-// member_value and value_end see it), a name given twice included.
-std::optional<std::vector<MemberSpan>> top_members(std::string_view s)
+// member_value and value_end see it), a name given twice included. Where the value of
+// "messages" ends is `messages(value)`'s to say when given (npos: unexpected): a caller that
+// reads the messages one by one spares a scan of the whole array.
+std::optional<std::vector<MemberSpan>> top_members(std::string_view s,
+                                                   const std::function<std::size_t(std::size_t)>& messages = {})
 {
     std::size_t i = skip_space(s, 0);
     if (i >= s.size() || s[i] != '{') return std::nullopt;
@@ -755,7 +758,7 @@ std::optional<std::vector<MemberSpan>> top_members(std::string_view s)
         member.value = member_value(s, i, member.name);
         if (member.value == npos) return std::nullopt;
         int depth = 0;
-        member.end = value_end(s, member.value, depth);
+        member.end = messages && member.name == "messages" ? messages(member.value) : value_end(s, member.value, depth);
         if (member.end == npos || member.end == member.value) return std::nullopt;
         for (const auto& other : members)
             if (other.name == member.name) return std::nullopt;
@@ -904,26 +907,26 @@ std::size_t mark_message(std::string_view s, std::size_t i, MarkedMessage& out)
 
 std::optional<SplitSession> split_session(std::string_view bytes)
 {
-    const auto members = top_members(bytes);
-    if (!members) return std::nullopt;
-    const auto array = std::find_if(members->begin(), members->end(), [](const MemberSpan& m) { return m.name == "messages"; });
-    if (array == members->end() || bytes[array->value] != '[') return std::nullopt;
-
     SplitSession out;
-    std::size_t i = skip_space(bytes, array->value + 1);
-    if (i < array->end && bytes[i] == ']') {
-        if (i + 1 != array->end) return std::nullopt;
-    } else {
+    // The messages' array, read one message at a time: one past its end, or npos.
+    const auto read_messages = [&](std::size_t i) -> std::size_t {
+        if (i >= bytes.size() || bytes[i] != '[' || !out.messages.empty()) return npos;
+        i = skip_space(bytes, i + 1);
+        if (i < bytes.size() && bytes[i] == ']') return i + 1;
         for (;;) {
             MarkedMessage& message = out.messages.emplace_back();
             const std::size_t end = mark_message(bytes, i, message);
-            if (end == npos || end > array->end) return std::nullopt;
+            if (end == npos) return npos;
             i = skip_space(bytes, end);
-            if (i < array->end && bytes[i] == ',') i = skip_space(bytes, i + 1);
-            else if (i + 1 == array->end && bytes[i] == ']') break;
-            else return std::nullopt;
+            if (i < bytes.size() && bytes[i] == ',') i = skip_space(bytes, i + 1);
+            else if (i < bytes.size() && bytes[i] == ']') return i + 1;
+            else return npos;
         }
-    }
+    };
+    const auto members = top_members(bytes, read_messages);
+    if (!members) return std::nullopt;
+    const auto array = std::find_if(members->begin(), members->end(), [](const MemberSpan& m) { return m.name == "messages"; });
+    if (array == members->end()) return std::nullopt;
     SessionLoad loaded = load_session(without_messages(bytes, array->value, array->end));
     if (loaded.error) return std::nullopt;
     out.head = std::move(*loaded.session);
