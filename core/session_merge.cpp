@@ -95,20 +95,18 @@ std::vector<Pick> merge_messages(const std::vector<Mark>& ours, const std::vecto
     return in_time_order(std::move(mine), std::move(added));
 }
 
-// What a loaded message is placed by.
-std::vector<Mark> marks_of(const std::vector<Message>& messages)
+bool still_streaming(const MarkedMessage& message)
 {
-    std::vector<Mark> marks;
-    marks.reserve(messages.size());
-    for (const Message& m : messages) marks.push_back({m.id, m.created_ms, still_streaming(m)});
-    return marks;
+    return message.still_streaming;
 }
 
-std::vector<Mark> marks_of(const std::vector<MarkedMessage>& messages)
+// What the messages are placed by: loaded ones (Message) or their bytes (MarkedMessage).
+template <class M>
+std::vector<Mark> marks_of(const std::vector<M>& messages)
 {
     std::vector<Mark> marks;
     marks.reserve(messages.size());
-    for (const MarkedMessage& m : messages) marks.push_back({m.id, m.created_ms, m.still_streaming});
+    for (const M& m : messages) marks.push_back({m.id, m.created_ms, still_streaming(m)});
     return marks;
 }
 
@@ -175,6 +173,34 @@ bool loads(std::string_view message)
     return !value.is_discarded() && !message_from_json(value, "", loaded);
 }
 
+// The file merge on the messages' bytes (split_session): only the stored copy's messages it
+// takes are loaded. nullopt where the files are to be merged whole: one does not split, or a
+// message it takes does not load (and so the stored copy does not either).
+std::optional<MergedFile> merge_split(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
+{
+    auto mine = split_session(ours);
+    const auto theirs = mine ? split_session(stored) : std::nullopt;
+    if (!theirs) return std::nullopt;
+    MergedFile out;
+    out.bytes = ours;
+    if (!same_session(mine->head, theirs->head)) return out;
+    bool changed = false;
+    const std::vector<Pick> picks = merge_messages(marks_of(mine->messages), marks_of(theirs->messages), known_ids, changed);
+    std::vector<std::string_view> messages;
+    messages.reserve(picks.size());
+    for (const Pick& pick : picks) {
+        const std::string_view bytes = (pick.stored ? theirs->messages : mine->messages)[pick.index].bytes;
+        if (pick.stored && !loads(bytes)) return std::nullopt;
+        messages.push_back(bytes);
+    }
+    if (merge_head(mine->head, theirs->head) || changed) {
+        out.bytes = save_session_with(mine->head, messages);
+        out.head = std::move(mine->head);
+        out.message_count = messages.size();
+    }
+    return out;
+}
+
 } // namespace
 
 Session merge_sessions(const Session& ours, const Session& stored, std::span<const std::string> known_ids)
@@ -186,51 +212,18 @@ Session merge_sessions(const Session& ours, const Session& stored, std::span<con
 
 MergedFile merge_session_file(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
 {
-    MergedFile out;
-    if (ours == stored) {
-        out.bytes = ours;
-        return out;
-    }
-    // The messages as bytes: only the stored copy's that are taken are loaded.
-    if (auto mine = split_session(ours)) {
-        if (const auto theirs = split_session(stored)) {
-            if (!same_session(mine->head, theirs->head)) {
-                out.bytes = ours;
-                return out;
-            }
-            bool changed = false;
-            const std::vector<Pick> picks = merge_messages(marks_of(mine->messages), marks_of(theirs->messages), known_ids, changed);
-            bool whole = false;
-            std::vector<std::string_view> messages;
-            messages.reserve(picks.size());
-            for (const Pick& pick : picks) {
-                const std::string_view bytes = (pick.stored ? theirs->messages : mine->messages)[pick.index].bytes;
-                whole |= pick.stored && !loads(bytes);
-                messages.push_back(bytes);
-            }
-            if (!whole) {
-                if (merge_head(mine->head, theirs->head) || changed) {
-                    out.bytes = save_session_with(mine->head, messages);
-                    out.head = std::move(mine->head);
-                    out.message_count = messages.size();
-                } else {
-                    out.bytes = ours;
-                }
-                return out;
-            }
+    if (ours != stored) {
+        if (auto merged = merge_split(ours, stored, known_ids)) return std::move(*merged);
+        SessionLoad mine = load_session(ours);
+        const SessionLoad theirs = load_session(stored);
+        if (mine.session && theirs.session && merge_into(*mine.session, *theirs.session, known_ids)) {
+            MergedFile out{save_session(*mine.session), std::nullopt, mine.session->messages.size()};
+            mine.session->messages.clear();
+            out.head = std::move(*mine.session);
+            return out;
         }
     }
-    SessionLoad mine = load_session(ours);
-    const SessionLoad theirs = load_session(stored);
-    if (!mine.session || !theirs.session || !merge_into(*mine.session, *theirs.session, known_ids)) {
-        out.bytes = ours;
-        return out;
-    }
-    out.bytes = save_session(*mine.session);
-    out.message_count = mine.session->messages.size();
-    mine.session->messages.clear();
-    out.head = std::move(*mine.session);
-    return out;
+    return MergedFile{std::string(ours), std::nullopt, 0};
 }
 
 std::string merge_session_files(std::string_view ours, std::string_view stored, std::span<const std::string> known_ids)
