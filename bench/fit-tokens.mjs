@@ -46,7 +46,7 @@ const rates = [
   ['ascii_letter_past_6', 'ascii_letters_past_6', 0], ['ascii_letter_past_10', 'ascii_letters_past_10', 0],
   ['caps_word', 'caps_words', 0], ['caps_letter_past_3', 'caps_letters_past_3', 0], ['led_word', 'led_words', 0], ['joined_word', 'joined_words', 0], ['latin_letter', 'latin_letters', 0.2],
   ['han_char', 'han_chars', 1], ['han_run', 'han_runs', 0], ['spaced_han_run', 'spaced_han_runs', 1],
-  ['han_pair', 'han_pairs', -1], ['kana_char', 'kana_chars', 0.6], ['hangul_char', 'hangul_chars', 0.8],
+  ['han_pair', 'han_pairs', -1], ['han_triple', 'han_triples', -2], ['kana_char', 'kana_chars', 0.6], ['hangul_char', 'hangul_chars', 0.8],
   // Cyrillic in o200k_base: 2.2 tokens a word of 7.8 letters (the ru man pages of passwd).
   ['other_letter', 'other_letters', 0.15], ['other_run', 'other_runs', 1],
   ['digit_group', 'digit_groups', 1], ['punct_run', 'punct_runs', 1], ['punct_mark', 'punct_marks', 0.5],

@@ -204,17 +204,32 @@ constexpr std::array<std::uint8_t, 26 * 26> cut_table = [] {
     return table;
 }();
 
-// Whether two ideographs are one o200k_base token, as its Bloom filter says (o200k_tables.h).
+// Whether `word` (ideographs of 16 bits each, the first highest) passes the Bloom filter
+// `bits` of 2^BitsLog2 bits and `Hashes` hashes, as scripts/token-tables.mjs made it.
+template <int BitsLog2, int Hashes>
+bool in_filter(std::uint64_t word, const std::uint8_t* bits)
+{
+    const std::uint64_t x = word * 0x9E3779B97F4A7C15u;
+    constexpr std::uint64_t mask = (std::uint64_t(1) << BitsLog2) - 1;
+    for (int i = 1; i <= Hashes; ++i) {
+        const std::uint64_t bit = (x >> (64 - BitsLog2 * i)) & mask;
+        if (((bits[bit >> 3] >> (bit & 7)) & 1) == 0) return false;
+    }
+    return true;
+}
+
+// Whether two ideographs, or three, are one o200k_base token, as its Bloom filters say (o200k_tables.h).
 bool one_token(char32_t first, char32_t second)
 {
     if (first > 0xFFFF || second > 0xFFFF) return false;
-    const std::uint64_t x = (std::uint64_t(first) << 16 | second) * 0x9E3779B97F4A7C15u;
-    constexpr std::uint64_t mask = (std::uint64_t(1) << o200k::pair_bits_log2) - 1;
-    for (int i = 1; i <= o200k::pair_hashes; ++i) {
-        const std::uint64_t bit = (x >> (64 - o200k::pair_bits_log2 * i)) & mask;
-        if (((o200k::ideograph_pairs[bit >> 3] >> (bit & 7)) & 1) == 0) return false;
-    }
-    return true;
+    return in_filter<o200k::pair_bits_log2, o200k::pair_hashes>(std::uint64_t(first) << 16 | second, o200k::ideograph_pairs);
+}
+
+bool one_token(char32_t first, char32_t second, char32_t third)
+{
+    if (first > 0xFFFF || second > 0xFFFF || third > 0xFFFF) return false;
+    return in_filter<o200k::triple_bits_log2, o200k::triple_hashes>(
+        std::uint64_t(first) << 32 | std::uint64_t(second) << 16 | third, o200k::ideograph_triples);
 }
 
 // The tokens of `length` marks `mark` in a row, cut greedily into the longest runs of it that
@@ -270,6 +285,7 @@ public:
     TextProfile finish(std::size_t bytes)
     {
         end_piece();
+        end_ideographs();
         // "\s+(?!\S)" takes trailing whitespace whole.
         if (newlines_ > 0) end_newlines();
         if (spaces_ > 0) ++profile_.space_pieces;
@@ -279,6 +295,13 @@ public:
 
 private:
     enum class Piece : std::uint8_t { none, word, digits, punct };
+
+    // The end of a run of ideographs: the two left open may still be a pair.
+    void end_ideographs()
+    {
+        if (open_[1] != 0 && one_token(open_[0], open_[1])) ++profile_.han_pairs;
+        open_ = {};
+    }
 
     void letter(Cls c, char32_t code_point)
     {
@@ -323,19 +346,28 @@ private:
         }
         if (c != script_) {
             end_ascii_run();
+            end_ideographs();
             if (c == Cls::han) ++profile_.han_runs;
             else if (c == Cls::letter) ++profile_.other_runs;
             script_ = c;
-            open_ideograph_ = 0;
         }
         if (c == Cls::han) {
             ++profile_.han_chars;
-            // Pairs are taken from the left: in "程序员" the pair is "程序", and "员" stays open.
-            if (open_ideograph_ != 0 && one_token(open_ideograph_, code_point)) {
+            // Words are taken from the left, the longest first: "为什么" is one token, and in
+            // "程序员" the pair is "程序" and "员" stays alone. So the two ideographs before this
+            // one wait (open_) until it is known whether the three are a word.
+            if (open_[0] == 0) {
+                open_[0] = code_point;
+            } else if (open_[1] == 0) {
+                open_[1] = code_point;
+            } else if (one_token(open_[0], open_[1], code_point)) {
+                ++profile_.han_triples;
+                open_ = {};
+            } else if (one_token(open_[0], open_[1])) {
                 ++profile_.han_pairs;
-                open_ideograph_ = 0;
+                open_ = {code_point, 0};
             } else {
-                open_ideograph_ = code_point;
+                open_ = {open_[1], code_point};
             }
         }
         else if (c == Cls::kana) ++profile_.kana_chars;
@@ -488,7 +520,7 @@ private:
     std::int64_t run_length_ = 0;   // of last_mark_, repeated
     int spaces_ = 0;
     int newlines_ = 0;
-    char32_t open_ideograph_ = 0;   // the run's last ideograph, when no pair has taken it
+    std::array<char32_t, 2> open_{};  // the run's last ideographs no word has taken yet (0: none)
 };
 
 // Tokens per counted item, fitted by `node bench/fit-tokens.mjs` (its defaults: ridge 0.003, and
@@ -499,28 +531,28 @@ private:
 // class costs, so that classes the corpus barely holds (kana, hangul, other scripts, invalid
 // bytes) keep those. bench/tokens.mjs reports the error on both halves. A piece costs one token
 // before merges, so the rates of whole pieces sit near 1 and the length and letter-pair terms
-// add what long or unusual pieces split into; an ideograph costs one token less the pairs that
-// merge, and an emoji or a symbol about what it costs alone.
+// add what long or unusual pieces split into; an ideograph costs one token less the pairs and
+// triples that merge (one and two), and an emoji or a symbol about what it costs alone.
 struct Rates {
     double per_text;
     double ascii_word, ascii_cut_tenth, ascii_letter_past_6, ascii_letter_past_10, caps_word, caps_letter_past_3, led_word, joined_word, latin_letter;
-    double han_char, han_run, spaced_han_run, han_pair, kana_char, hangul_char, other_letter, other_run;
+    double han_char, han_run, spaced_han_run, han_pair, han_triple, kana_char, hangul_char, other_letter, other_run;
     double digit_group, punct_run, punct_mark, repeat, repeat_token, wide_punct, symbol, symbol_token;
     double emoji, emoji_token, spaced_emoji_run, emoji_modifier;
     double space_piece, newline_run, newline_past_2, invalid_byte;
 };
 
 constexpr Rates rates = {
-    .per_text = 0.519,  // where the text meets what surrounds it
-    .ascii_word = 0.931, .ascii_cut_tenth = 0.130, .ascii_letter_past_6 = 0.110,
-    .ascii_letter_past_10 = 0.000, .caps_word = -0.140, .caps_letter_past_3 = 0.130, .led_word = 0.303,
-    .joined_word = 0.275, .latin_letter = 0.201, .han_char = 0.987, .han_run = -0.140,
-    .spaced_han_run = 0.979, .han_pair = -0.998, .kana_char = 0.600, .hangul_char = 0.746,
-    .other_letter = 0.150, .other_run = 1.000, .digit_group = 1.105, .punct_run = 0.726,
-    .punct_mark = 0.298, .repeat = 0.023, .repeat_token = 0.969, .wide_punct = 0.859,
-    .symbol = -0.087, .symbol_token = 0.865, .emoji = 0.025, .emoji_token = 0.983,
-    .spaced_emoji_run = 0.193, .emoji_modifier = 1.395, .space_piece = 0.896, .newline_run = 1.338,
-    .newline_past_2 = 0.100, .invalid_byte = 1.000,
+    .per_text = 0.499,  // where the text meets what surrounds it
+    .ascii_word = 0.933, .ascii_cut_tenth = 0.129, .ascii_letter_past_6 = 0.106,
+    .ascii_letter_past_10 = 0.000, .caps_word = -0.128, .caps_letter_past_3 = 0.137, .led_word = 0.295,
+    .joined_word = 0.292, .latin_letter = 0.201, .han_char = 0.981, .han_run = -0.088,
+    .spaced_han_run = 0.990, .han_pair = -1.003, .han_triple = -2.006, .kana_char = 0.600,
+    .hangul_char = 0.745, .other_letter = 0.150, .other_run = 1.000, .digit_group = 1.136,
+    .punct_run = 0.718, .punct_mark = 0.287, .repeat = 0.020, .repeat_token = 0.974,
+    .wide_punct = 0.893, .symbol = -0.086, .symbol_token = 0.867, .emoji = 0.025,
+    .emoji_token = 0.983, .spaced_emoji_run = 0.193, .emoji_modifier = 1.395, .space_piece = 0.905,
+    .newline_run = 1.345, .newline_past_2 = 0.100, .invalid_byte = 1.000,
 };
 
 } // namespace
@@ -561,7 +593,7 @@ double unrounded_price(const TextProfile& p)
         cost(rates.ascii_letter_past_10, p.ascii_letters_past_10) + cost(rates.caps_word, p.caps_words) +
         cost(rates.caps_letter_past_3, p.caps_letters_past_3) +
         cost(rates.led_word, p.led_words) + cost(rates.joined_word, p.joined_words) + cost(rates.latin_letter, p.latin_letters) + cost(rates.han_char, p.han_chars) + cost(rates.han_run, p.han_runs) +
-        cost(rates.spaced_han_run, p.spaced_han_runs) + cost(rates.han_pair, p.han_pairs) + cost(rates.kana_char, p.kana_chars) +
+        cost(rates.spaced_han_run, p.spaced_han_runs) + cost(rates.han_pair, p.han_pairs) + cost(rates.han_triple, p.han_triples) + cost(rates.kana_char, p.kana_chars) +
         cost(rates.hangul_char, p.hangul_chars) + cost(rates.other_letter, p.other_letters) +
         cost(rates.other_run, p.other_runs) + cost(rates.digit_group, p.digit_groups) +
         cost(rates.punct_run, p.punct_runs) + cost(rates.punct_mark, p.punct_marks) + cost(rates.repeat, p.repeats) + cost(rates.repeat_token, p.repeat_tokens) +

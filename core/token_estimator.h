@@ -3,8 +3,8 @@
 // count is estimated per character class (ASCII words, digits, punctuation and whitespace
 // runs, CJK, other scripts, emoji) plus the per-message overhead of the chat format, and it
 // calibrates itself from the `usage.prompt_tokens` a provider reports. Two facts of the
-// vocabulary that no class can tell are kept, 5 KB in all (core/o200k_tables.h): which
-// pairs of ideographs are one token, and what each emoji costs.
+// vocabulary that no class can tell are kept, 6 KB in all (core/o200k_tables.h): which
+// pairs and triples of ideographs are one token, and what each emoji costs.
 //
 // The text is cut into the pieces o200k_base's pre-tokenizer cuts (tiktoken's regular
 // expression, emulated in one pass over the bytes), and each piece is priced by its class and
@@ -50,8 +50,9 @@ struct TextProfile {
     std::int64_t han_chars = 0;           // CJK ideographs
     std::int64_t han_runs = 0;
     std::int64_t spaced_han_runs = 0;     // runs of ideographs right after a space (" 替")
-    std::int64_t han_pairs = 0;           // pairs of ideographs that are one token ("程序"), taken
-                                          // from the left of each run (core/o200k_tables.h)
+    std::int64_t han_pairs = 0;           // pairs of ideographs that are one token ("程序"), and
+    std::int64_t han_triples = 0;         // triples ("为什么"), taken from the left of each run,
+                                          // the longest first (core/o200k_tables.h)
     std::int64_t kana_chars = 0;          // hiragana and katakana
     std::int64_t hangul_chars = 0;
     std::int64_t other_letters = 0;       // letters and marks of every other script, accents included

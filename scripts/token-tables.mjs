@@ -3,9 +3,11 @@
 // estimator (core/token_estimator.cpp) cannot learn from character classes, taken from the ranks
 // js-tiktoken ships (npm, pinned in package-lock.json; used here and in bench/ only):
 //
-//   - the pairs of CJK ideographs that are one token ("程序", "功能"): a run of ideographs costs
-//     one token per ideograph less one per pair merged, and which pairs merge is vocabulary,
-//     not class (2,408 pairs, in a 4 KB Bloom filter; longer words are left out);
+//   - the pairs and the triples of CJK ideographs that are one token ("程序", "功能", "为什么"):
+//     a run of ideographs costs one token per ideograph less one per pair merged and two per
+//     triple, and which merge is vocabulary, not class (2,408 pairs in a 4 KB Bloom filter, 388
+//     triples in a 1 KB one; the 465 longer words are left out: cutting bench/corpus's Chinese
+//     greedily with them as well as pairs and triples is no closer to the real count);
 //   - which runs of one mark repeated are one token ("====", "────");
 //   - what one emoji or symbol costs on its own (1 to 3 tokens: "😂" is one, "🥪" three, "┌" two),
 //     two bits each.
@@ -36,37 +38,45 @@ const text = (bytes) => {
 
 // Ideographs of the Basic Multilingual Plane, as token_estimator.cpp's classify() files them.
 const ideograph = (c) => (c >= 0x3400 && c < 0x4dc0) || (c >= 0x4e00 && c < 0xa000) || (c >= 0xf900 && c < 0xfb00);
-const pairs = [];
+// A word of ideographs as a number: each code point 16 bits, the first highest.
+const key = (chars) => chars.reduce((k, c) => (k << 16n) | BigInt(c), 0n);
+const words = { 2: [], 3: [] };
 for (const bytes of tokens) {
   const chars = [...(text(bytes) ?? '')].map((c) => c.codePointAt(0));
-  if (chars.length === 2 && chars.every(ideograph)) pairs.push(chars[0] * 0x10000 + chars[1]);
+  if (words[chars.length] && chars.every(ideograph)) words[chars.length].push(key(chars));
 }
 
-// The pairs go in a Bloom filter: PAIR_HASHES bits of 2^PAIR_BITS_LOG2 set for each, picked from
-// the top of pair * 0x9E3779B97F4A7C15 (Fibonacci hashing), PAIR_BITS_LOG2 bits at a time.
-// 4 KB where the sorted pairs were 9.6 KB (6.4 KB brotli): a pair that is no token passes for
-// one about once in 120 (printed below), which the fitted rates absorb. (2 KB and two hashes
-// let one in 15 pass, and the Chinese check half's worst went from -9.2% to -11.6%.)
-const PAIR_BITS_LOG2 = 15, PAIR_HASHES = 3;
-const bitsOf = (pair) => {
-  const x = (BigInt(pair) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
-  return Array.from({ length: PAIR_HASHES }, (_, i) =>
-    Number((x >> BigInt(64 - PAIR_BITS_LOG2 * (i + 1))) & BigInt((1 << PAIR_BITS_LOG2) - 1)));
+// Each length's words go in a Bloom filter: `hashes` bits of 2^bitsLog2 set for each, picked
+// from the top of word * 0x9E3779B97F4A7C15 mod 2^64 (Fibonacci hashing), bitsLog2 bits at a
+// time. Pairs: 4 KB where the sorted pairs were 9.6 KB (6.4 KB brotli); a pair that is no
+// token passes for one about once in 120 (printed below), which the fitted rates absorb. (2 KB
+// and two hashes let one in 15 pass, and the Chinese check half's worst went from -9.2% to
+// -11.6%.) Triples: 1 KB and four hashes let about one in a thousand pass; a triple is asked
+// about at nearly every ideograph, and a false one costs two tokens.
+const bloom = (length, bitsLog2, hashes) => {
+  const list = words[length];
+  const bitsOf = (word) => {
+    const x = (word * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
+    return Array.from({ length: hashes }, (_, i) => Number((x >> BigInt(64 - bitsLog2 * (i + 1))) & BigInt((1 << bitsLog2) - 1)));
+  };
+  const filter = new Uint8Array((1 << bitsLog2) / 8);
+  for (const word of list) for (const bit of bitsOf(word)) filter[bit >> 3] |= 1 << (bit & 7);
+  const passes = (word) => bitsOf(word).every((bit) => filter[bit >> 3] & (1 << (bit & 7)));
+  // How often a word that is no token passes: over 100,000 words of common ideographs (U+4E00-
+  // U+9FFF), drawn by a fixed linear congruential sequence.
+  const known = new Set(list);
+  let seed = 1, tried = 0, falsePasses = 0;
+  const next = () => (seed = (seed * 48271) % 0x7fffffff);
+  while (tried < 100000) {
+    const word = key(Array.from({ length }, () => 0x4e00 + (next() % 0x5200)));
+    if (known.has(word)) continue;
+    ++tried;
+    if (passes(word)) ++falsePasses;
+  }
+  return { filter, bitsLog2, hashes, count: list.length, falsePercent: (100 * falsePasses / tried).toFixed(1 + (falsePasses * 1000 < tried)) };
 };
-const filter = new Uint8Array((1 << PAIR_BITS_LOG2) / 8);
-for (const pair of pairs) for (const bit of bitsOf(pair)) filter[bit >> 3] |= 1 << (bit & 7);
-const passes = (pair) => bitsOf(pair).every((bit) => filter[bit >> 3] & (1 << (bit & 7)));
-// How often a pair that is no token passes: over 100,000 pairs of common ideographs (U+4E00-
-// U+9FFF), drawn by a fixed linear congruential sequence.
-const known = new Set(pairs);
-let seed = 1, tried = 0, false_passes = 0;
-const next = () => (seed = (seed * 48271) % 0x7fffffff);
-while (tried < 100000) {
-  const pair = (0x4e00 + (next() % 0x5200)) * 0x10000 + 0x4e00 + (next() % 0x5200);
-  if (known.has(pair)) continue;
-  ++tried;
-  if (passes(pair)) ++false_passes;
-}
+const pairs = bloom(2, 15, 3);
+const triples = bloom(3, 13, 4);
 
 // What one code point costs on its own, 1 to 3 tokens, two bits each, for the blocks where that
 // varies: the emoji blocks token_estimator.cpp files as Cls::emoji ("😂" is one token, "🥪"
@@ -120,11 +130,19 @@ namespace confab::o200k {
 
 // Two ideographs that are one token, first << 16 | second, in a Bloom filter: each sets the
 // bits that pair_hashes slices of pair_bits_log2 bits, from the top of
-// pair * 0x9E3779B97F4A7C15 (mod 2^64), number. A pair that is no token passes ${(100 * false_passes / tried).toFixed(1)}% of the time.
-inline constexpr int pair_bits_log2 = ${PAIR_BITS_LOG2};
-inline constexpr int pair_hashes = ${PAIR_HASHES};
+// pair * 0x9E3779B97F4A7C15 (mod 2^64), number. A pair that is no token passes ${pairs.falsePercent}% of the time.
+inline constexpr int pair_bits_log2 = ${pairs.bitsLog2};
+inline constexpr int pair_hashes = ${pairs.hashes};
 inline constexpr std::uint8_t ideograph_pairs[] = {
-${rows(filter, 16, 2)}
+${rows(pairs.filter, 16, 2)}
+};
+
+// Three ideographs that are one token, first << 32 | second << 16 | third, in a Bloom filter
+// made as ideograph_pairs is. A triple that is no token passes ${triples.falsePercent}% of the time.
+inline constexpr int triple_bits_log2 = ${triples.bitsLog2};
+inline constexpr int triple_hashes = ${triples.hashes};
+inline constexpr std::uint8_t ideograph_triples[] = {
+${rows(triples.filter, 16, 2)}
 };
 
 // Marks whose runs merge, in ascending order, and for each (at the same index) where its run
@@ -163,9 +181,10 @@ if (process.argv.includes('--check')) {
     console.error(`core/o200k_tables.h is not what js-tiktoken ${version} gives: run node scripts/token-tables.mjs`);
     process.exit(1);
   }
-  console.log(`core/o200k_tables.h is current (${pairs.length} ideograph pairs)`);
+  console.log(`core/o200k_tables.h is current (${pairs.count} ideograph pairs, ${triples.count} triples)`);
 } else {
   writeFileSync(out, header);
   const bytes = Object.values(tables).flat().reduce((a, { costs }) => a + costs.length, 0);
-  console.log(`wrote core/o200k_tables.h: ${pairs.length} ideograph pairs in ${filter.length} bytes (${(100 * false_passes / tried).toFixed(1)}% false passes), ${bytes} bytes of costs`);
+  console.log(`wrote core/o200k_tables.h: ${pairs.count} ideograph pairs in ${pairs.filter.length} bytes (${pairs.falsePercent}% false passes), ` +
+    `${triples.count} triples in ${triples.filter.length} bytes (${triples.falsePercent}%), ${bytes} bytes of costs`);
 }

@@ -95,6 +95,16 @@ TEST_CASE("token_estimator: cuts text where o200k_base's pre-tokenizer does")
     CHECK(profile("你好世界").han_pairs == 2);
     CHECK(profile("你，好").han_pairs == 0);                // a mark between: no pair
     CHECK(profile("员员员").han_pairs == 0);
+    // Triples too, the longest first; two left open at the end of a run may still be a pair.
+    CHECK(profile("为什么").han_triples == 1);              // one token
+    CHECK(profile("为什么").han_pairs == 0);
+    CHECK(profile("程序员").han_triples == 0);
+    CHECK(profile("不知道为什么").han_triples == 2);
+    CHECK(profile("员程序").han_pairs == 1);                // 员, then 程序 as the run ends
+    CHECK(profile("员程序，为什么").han_pairs == 1);
+    CHECK(profile("员程序，为什么").han_triples == 1);
+    CHECK(profile("你为什么").han_triples == 1);            // 你, then 为什么
+    CHECK(profile("你为什么").han_pairs == 0);
 
     const TextProfile emoji = profile("😀👍🏽🥳❤️");
     CHECK(emoji.emoji == 4);

@@ -47,7 +47,7 @@ std::string profile_json(const TextProfile& p)
         {"ascii_letters_past_6", p.ascii_letters_past_6}, {"ascii_letters_past_10", p.ascii_letters_past_10},
         {"caps_words", p.caps_words}, {"caps_letters_past_3", p.caps_letters_past_3}, {"led_words", p.led_words}, {"joined_words", p.joined_words}, {"latin_letters", p.latin_letters},
         {"han_chars", p.han_chars},
-        {"han_runs", p.han_runs}, {"spaced_han_runs", p.spaced_han_runs}, {"han_pairs", p.han_pairs},
+        {"han_runs", p.han_runs}, {"spaced_han_runs", p.spaced_han_runs}, {"han_pairs", p.han_pairs}, {"han_triples", p.han_triples},
         {"kana_chars", p.kana_chars}, {"hangul_chars", p.hangul_chars}, {"other_letters", p.other_letters},
         {"other_runs", p.other_runs}, {"digit_groups", p.digit_groups}, {"punct_runs", p.punct_runs},
         {"punct_marks", p.punct_marks}, {"repeats", p.repeats}, {"repeat_tokens", p.repeat_tokens}, {"wide_punct", p.wide_punct},

@@ -166,12 +166,13 @@ test('tokens: --messages --lines with a reply and its completion_tokens: the rep
 });
 
 test('tokens: --profile adds what the estimate counted, and is for plain text only', () => {
-  const out = json(tokens(['--profile', '-'], 'Déjà vu: 程序员 🎉 ┌'));
+  const out = json(tokens(['--profile', '-'], 'Déjà vu: 程序员 🎉 ┌ 为什么'));
   assert.deepEqual(Object.keys(out), ['tokens', 'chars', 'bytes', 'profile']);
   assert.equal(out.profile.ascii_words, 2);      // "Déjà" (accents go on the word) and "vu"
   assert.equal(out.profile.latin_letters, 2);
-  assert.equal(out.profile.han_chars, 3);
+  assert.equal(out.profile.han_chars, 6);
   assert.equal(out.profile.han_pairs, 1);        // 程序 is one o200k_base token
+  assert.equal(out.profile.han_triples, 1);      // and so is 为什么
   assert.equal(out.profile.emoji, 1);
   assert.equal(out.profile.emoji_tokens, 2);     // 🎉 is two
   assert.equal(out.profile.symbol_tokens, 2);    // so is ┌
