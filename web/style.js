@@ -50,13 +50,18 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-ov
 .msg{max-width:92%;padding:8px 12px;border-radius:var(--confab-radius);overflow-wrap:anywhere}
 .msg.user{width:fit-content;margin-left:auto;background:var(--confab-user);white-space:pre-wrap}
 .msg.assistant{max-width:100%;border:1px solid var(--confab-line)}
-.msg .body>:first-child{margin-top:0}.msg .body>:last-child{margin-bottom:0}
-/* Each block of a reply paints on its own (contain:paint), so drawing the block that grows does not paint the
-   others again; 4 px is room for a focus outline. A contained block keeps its children's margins inside (so a quote
-   has its own 1em, which its paragraphs used to lend it). */
-.msg .body>*{contain:paint;overflow-clip-margin:4px}
-.msg .body>blockquote>:first-child,.msg .body>*>li:first-child>p:first-child{margin-top:0}
-.msg .body>blockquote>:last-child,.msg .body>*>li:last-child>p:last-child{margin-bottom:0}
+/* A reply's blocks come in groups (markdown.js's place()). Each group and each block paints on its own
+   (contain:paint), so drawing the block that grows neither lays out nor paints the groups before it again; 4 px is
+   room for a focus outline. A contained box keeps its children's margins inside (so a quote has its own 1em, which
+   its paragraphs used to lend it), and margins do not meet across groups: blocks are spaced by the margin above
+   them alone, so that the space is the same inside a group and across two. (Above, not below: a block that stops
+   being a group's last, as each new one comes, would have its group styled again with it.) */
+.msg .body>*{contain:paint;overflow-clip-margin:4px;margin:0}
+.msg .body>.blocks>*{contain:paint;overflow-clip-margin:4px;margin:1em 0 0}
+.msg .body>.blocks>:is(h1,h2,h3,h4,h5,h6){margin-top:revert}
+.msg .body>:first-child>:first-child{margin-top:0}.msg .body>.blocks~.refusal{margin-top:1em}
+.msg .body>*>blockquote>:first-child,.msg .body>*>*>li:first-child>p:first-child{margin-top:0}
+.msg .body>*>blockquote>:last-child,.msg .body>*>*>li:last-child>p:last-child{margin-bottom:0}
 .msg footer{display:flex;gap:8px;flex-wrap:wrap;margin-top:4px;font-size:12px;color:var(--confab-muted);white-space:normal}
 .msg .refusal{color:var(--confab-error)}
 details{margin:4px 0}

@@ -1,5 +1,6 @@
 // Rendering that stays put: markdown drawn block by block while it streams equals the whole
-// text drawn at once, at every length; a reader who scrolled up is never pulled down and gets
+// text drawn at once, at every length, and a group of finished blocks is never touched again
+// while it streams; a reader who scrolled up is never pulled down and gets
 // a "Jump to latest" button; a session of 2,000 messages opens with only its newest messages
 // drawn, and draws older ones as the reader scrolls up, keeping their place; a reply that
 // arrives all at once reaches the core in slices, so the page is not frozen while it is read.
@@ -32,19 +33,34 @@ test('render: markdown drawn as it streams equals the whole text drawn at once, 
     const whole = document.createElement('div');
     let state = null;
     const out = [];
+    // A group of blocks all finished is never touched again while the text streams.
+    const touched = [];
+    const watched = new Set();
+    const watch = new MutationObserver((records) => touched.push(...records));
     for (let n = 1; n <= text.length; n += 1 + (n % 5)) {
       state = md.render(streamed, text.slice(0, n), state);
       md.render(whole, text.slice(0, n), null, true);
       // A reference defined later may change earlier links until the end; everything else must match.
       if (streamed.innerHTML !== whole.innerHTML && !text.slice(0, n).includes('[ref]:')) out.push(n);
+      const frozen = new Set(state.nodes.slice(0, state.frozen));
+      for (const group of [...streamed.children].slice(0, -1)) {
+        if (watched.has(group) || ![...group.childNodes].every((b) => frozen.has(b))) continue;
+        watched.add(group);
+        watch.observe(group, { subtree: true, childList: true, characterData: true, attributes: true });
+      }
     }
+    watch.takeRecords().forEach((r) => touched.push(r));
+    watch.disconnect();
     state = md.render(streamed, text, state, true);
     md.render(whole, text, null, true);
     if (streamed.innerHTML !== whole.innerHTML) out.push('final');
-    return { out, frozen: state.frozen, blocks: state.nodes.length };
+    return { out, frozen: state.frozen, blocks: state.nodes.length, groups: streamed.children.length, watched: watched.size, touched: touched.length };
   }, { base: site.relay.url, text });
   assert.deepEqual(differences.out, []);
   assert.ok(differences.blocks > 20);
+  assert.ok(differences.groups >= 2, `the blocks in ${differences.groups} group(s)`);
+  assert.ok(differences.watched >= 1);
+  assert.equal(differences.touched, 0);
 });
 
 test('render: a reader who scrolled up stays put while a reply streams, and can jump to the latest', async () => {
