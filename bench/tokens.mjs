@@ -156,7 +156,8 @@ const providers = {
   'o200k_base + 300 not told': { prompt: (turns) => 300 + cookbook(turns), reply: exactOf },
 };
 console.log(`\ncalibration: the next request's estimate against what the provider counts, after N usage reports (tools: ${toolTokens} tokens by the cookbook)`);
-console.log(`${'provider'.padEnd(28)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)}`);
+console.log('(">3%": how many of the requests the estimate missed by more than 3%)');
+console.log(`${'provider'.padEnd(28)} ${'type'.padEnd(9)} ${'after 0: mean'.padStart(13)} ${'worst'.padStart(7)} ${'>3%'.padStart(6)} | ${'after 1: mean'.padStart(13)} ${'worst'.padStart(7)} ${'>3%'.padStart(6)} | ${'after 2+: mean'.padStart(14)} ${'worst'.padStart(7)} ${'>3%'.padStart(6)}`);
 for (const [name, count] of Object.entries(providers)) {
   for (const type of types) {
     const byReports = [[], [], []];
@@ -174,7 +175,8 @@ for (const [name, count] of Object.entries(providers)) {
         byReports[Math.min(k, 2)].push((100 * (answer.tokens - requests[k].prompt_tokens)) / requests[k].prompt_tokens);
       });
     }
-    const cell = (e) => `${abs(e.reduce((a, x) => a + Math.abs(x), 0) / e.length).padStart(13)} ${pct(e.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0))}`;
+    const cell = (e) => `${abs(e.reduce((a, x) => a + Math.abs(x), 0) / e.length).padStart(13)} ${pct(e.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0))} ` +
+      `${`${e.filter((x) => Math.abs(x) > 3).length}/${e.length}`.padStart(6)}`;
     console.log(`${name.padEnd(28)} ${type.padEnd(9)} ${byReports.map((e, k) => (k === 2 ? ' ' : '') + cell(e)).join(' | ')}`);
   }
 }
