@@ -15,9 +15,9 @@
 // blank line outside fenced code, before a line that cannot continue a list or a quote), what
 // comes before the cut is rendered and never touched again, and only the open tail after it
 // is parsed again as tokens arrive. Blocks are put in groups of GROUP (place()), so that the
-// browser does not lay out every finished block again at each drawing. A finished message is checked once against a parse of the
-// whole text (a link reference defined at the end can change an earlier block), and redrawn
-// only if it differs.
+// browser does not lay out every finished block again at each drawing. A finished message is
+// checked once against a parse of the whole text (a link reference defined at the end can
+// change an earlier block), and redrawn only if it differs.
 
 /** @typedef {{ type: number, props?: Record<string, any>, children?: Array<string | MdNode> }} MdNode */
 
