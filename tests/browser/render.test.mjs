@@ -1,9 +1,10 @@
 // Rendering that stays put: markdown drawn block by block while it streams equals the whole
 // text drawn at once, at every length, and a group of finished blocks is never touched again
-// while it streams; a reader who scrolled up is never pulled down and gets
-// a "Jump to latest" button; a session of 2,000 messages opens with only its newest messages
-// drawn, and draws older ones as the reader scrolls up, keeping their place; a reply that
-// arrives all at once reaches the core in slices, so the page is not frozen while it is read.
+// while it streams; blocks are spaced the same inside a group and across two; a reader who
+// scrolled up is never pulled down and gets a "Jump to latest" button; a session of 2,000
+// messages opens with only its newest messages drawn, and draws older ones as the reader
+// scrolls up, keeping their place; a reply that arrives all at once reaches the core in
+// slices, so the page is not frozen while it is read.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -61,6 +62,40 @@ test('render: markdown drawn as it streams equals the whole text drawn at once, 
   assert.ok(differences.groups >= 2, `the blocks in ${differences.groups} group(s)`);
   assert.ok(differences.watched >= 1);
   assert.equal(differences.touched, 0);
+});
+
+test('render: the blocks of a reply are spaced the same inside a group of blocks and across two', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(site.pages.url + '/host.html');
+  await openWidget(page);
+  const spacing = await page.evaluate(async ({ base, text }) => {
+    const md = await import(base + '/markdown.js');
+    await md.load(new URL(base + '/'));
+    // A reply drawn with the widget's own styles: in its log, as the log draws one.
+    const msg = document.createElement('div');
+    msg.className = 'msg assistant';
+    const body = msg.appendChild(document.createElement('div'));
+    body.className = 'body';
+    document.querySelector('confab-chat').shadowRoot.querySelector('.log').append(msg);
+    md.render(body, text, null, true);
+    const blocks = [...body.children].flatMap((group) => [...group.children]);
+    const name = (e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '');
+    const gaps = {};
+    for (let i = 1; i < blocks.length; i++) {
+      const gap = Math.round(blocks[i].getBoundingClientRect().top - blocks[i - 1].getBoundingClientRect().bottom);
+      (gaps[`${name(blocks[i - 1])} -> ${name(blocks[i])}`] ??= []).push(gap);
+    }
+    const box = body.getBoundingClientRect();
+    return { groups: body.children.length, gaps, head: blocks[0].getBoundingClientRect().top - box.top,
+      tail: box.bottom - blocks.at(-1).getBoundingClientRect().bottom };
+  }, { base: site.relay.url, text: answer(2000).text });
+  assert.ok(spacing.groups >= 3, `${spacing.groups} groups`);
+  for (const [pair, gaps] of Object.entries(spacing.gaps)) {
+    assert.ok(gaps.every((g) => g === gaps[0]), `${pair}: ${gaps.join(', ')} px`);
+    assert.ok(gaps[0] >= 8, `${pair}: ${gaps[0]} px`);
+  }
+  assert.equal(Math.round(spacing.head), 0);
+  assert.equal(Math.round(spacing.tail), 0);
 });
 
 test('render: a reader who scrolled up stays put while a reply streams, and can jump to the latest', async () => {
