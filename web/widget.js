@@ -57,6 +57,7 @@ class Widget {
   #id = '';
   #busy = false;
   #reopenAfterTurn = false;  // another tab changed the open session during a turn
+  #reopenWhenShown = false;  // ... or while this page was hidden
   #reconfigureAfterTurn = false;  // settings or tools changed during a turn
   /** @type {Promise<unknown> | null} a session opening a step at a time (#reopenInSteps) */
   #opening = null;
@@ -139,6 +140,11 @@ class Widget {
       notice: (key, error) => this.#view.notice(this.#t(key, { error: error ?? '' })),
       changed: (ids) => this.#changed(ids),
       merged: (id, bytes) => { if (id === this.#id) this.#changed([id], bytes); },
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden' || !this.#reopenWhenShown) return;
+      this.#reopenWhenShown = false;
+      this.#changed([this.#id]);
     });
     await this.#store.open();
     await this.#openNewestInSteps();
@@ -565,6 +571,15 @@ class Widget {
     if (!ids.includes(this.#id)) return;
     if (this.#busy) {
       this.#reopenAfterTurn = true;
+      return;
+    }
+    // A hidden page shows another tab's copy once it is shown again: opening it is a step-wise
+    // parse of the whole file (a 5.9 MB session, at every flush of a tab streaming a reply into
+    // it, once a second: about 1 s of CPU over a 6 s reply, for nobody to see). The list is up
+    // to date meanwhile. A copy this tab's own flush merged is opened at once (until then the
+    // store merges every save with it), and so is a deletion (a save from here would undo it).
+    if (!merged && document.visibilityState === 'hidden' && this.#listed(this.#id)) {
+      this.#reopenWhenShown = true;
       return;
     }
     // As UTF-8: the core opens it as it is (a 5.9 MB session decoded and encoded again cost

@@ -611,6 +611,37 @@ test('sessions: a tab lists what another tab streams into a session from what th
   await context.close();
 });
 
+test('sessions: a hidden tab draws what another tab wrote once it is shown, not at every write', async () => {
+  // Drawing another tab's write means opening the session again, a parse of the whole file:
+  // at every flush of a tab streaming a reply into it, once a second. Nobody sees a hidden tab.
+  const context = await browser.newContext();
+  const a = await context.newPage();
+  await a.goto(site.pages.url + '/host.html');
+  await openWidget(a);
+  await chat(a, 'first');
+  const b = await context.newPage();
+  await b.goto(site.pages.url + '/host.html');
+  await openWidget(b);
+  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  // Headless Chromium shows every page: B's document says it is hidden, as a browser's does.
+  const show = (shown) => b.evaluate((shown) => {
+    if (shown) delete document.visibilityState;
+    else Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, shown);
+  await show(false);
+  const turn = await chat(a, 'while B is hidden');
+  await waitStored(a, tail(turn));
+  // B heard of it (its list has the new messages), and draws nothing of it while hidden.
+  await b.waitForFunction(() => window.Confab.widget.sessions().then((l) => l[0].count === 4));
+  await b.waitForTimeout(1000);
+  assert.equal((await texts(b)).length, 2);
+  await show(true);
+  await b.locator('confab-chat .msg.user', { hasText: 'while B is hidden' }).waitFor();
+  assert.deepEqual(await texts(b), await texts(a));
+  await context.close();
+});
+
 test('sessions: a rename in one tab survives the reply another tab was streaming meanwhile', async () => {
   const { context, a, b, c } = await whileAnotherTabStreams('name me', (a) => a.evaluate(async () => {
     const c = window.Confab.widget;
