@@ -515,12 +515,8 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
   await context.close();
 });
 
-/**
- * Two tabs on one session that tab A began with `first`: tab B streams a reply (slowed down),
- * `meanwhile(a, b)` does something in tab A, then B's reply ends. Returns the context, the two
- * tabs, and a third tab opened afterwards on what was stored.
- */
-async function whileAnotherTabStreams(first, meanwhile) {
+/** Tab A sends `first` and its reply is stored; then tab B opens and shows that session. */
+async function twoTabs(first) {
   const context = await browser.newContext();
   const a = await context.newPage();
   await a.goto(site.pages.url + '/host.html');
@@ -531,6 +527,16 @@ async function whileAnotherTabStreams(first, meanwhile) {
   await b.goto(site.pages.url + '/host.html');
   await openWidget(b);
   await b.locator('confab-chat .msg.assistant').first().waitFor();
+  return { context, a, b };
+}
+
+/**
+ * Two tabs on one session that tab A began with `first`: tab B streams a reply (slowed down),
+ * `meanwhile(a, b)` does something in tab A, then B's reply ends. Returns the context, the two
+ * tabs, and a third tab opened afterwards on what was stored.
+ */
+async function whileAnotherTabStreams(first, meanwhile) {
+  const { context, a, b } = await twoTabs(first);
   await slowDown(b);
   const ended = chat(b, 'Tell me about boots');
   await b.locator('confab-chat .log[aria-busy="true"] .msg.assistant .body p').first().waitFor();
@@ -591,15 +597,7 @@ test('sessions: a tab lists what another tab streams into a session from what th
   // While a reply streams, a tab flushes about once a second, always with another save pending,
   // so its record of the file (what a list takes without reading it) lags behind. Each flush
   // now tells the other tabs what the list shows of the files it pushed.
-  const context = await browser.newContext();
-  const a = await context.newPage();
-  await a.goto(site.pages.url + '/host.html');
-  await openWidget(a);
-  await chat(a, 'first');
-  const b = await context.newPage();
-  await b.goto(site.pages.url + '/host.html');
-  await openWidget(b);
-  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  const { context, a, b } = await twoTabs('first');
   await b.evaluate(countChecksAndMerges, site.relay.url);
   await slowDown(a);
   const turn = await chat(a, 'Tell me about boots');
@@ -614,15 +612,7 @@ test('sessions: a tab lists what another tab streams into a session from what th
 test('sessions: a hidden tab draws what another tab wrote once it is shown, not at every write', async () => {
   // Drawing another tab's write means opening the session again, a parse of the whole file:
   // at every flush of a tab streaming a reply into it, once a second. Nobody sees a hidden tab.
-  const context = await browser.newContext();
-  const a = await context.newPage();
-  await a.goto(site.pages.url + '/host.html');
-  await openWidget(a);
-  await chat(a, 'first');
-  const b = await context.newPage();
-  await b.goto(site.pages.url + '/host.html');
-  await openWidget(b);
-  await b.locator('confab-chat .msg.assistant').first().waitFor();
+  const { context, a, b } = await twoTabs('first');
   // Headless Chromium shows every page: B's document says it is hidden, as a browser's does.
   const show = (shown) => b.evaluate((shown) => {
     if (shown) delete document.visibilityState;
