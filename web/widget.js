@@ -578,7 +578,7 @@ class Widget {
     // it, once a second: about 1 s of CPU over a 6 s reply, for nobody to see). The list is up
     // to date meanwhile. A copy this tab's own flush merged is opened at once (until then the
     // store merges every save with it), and so is a deletion (a save from here would undo it).
-    if (!merged && document.visibilityState === 'hidden' && this.#listed(this.#id)) {
+    if (!merged && document.visibilityState === 'hidden' && this.#store.list().some((s) => s.id === this.#id)) {
       this.#reopenWhenShown = true;
       return;
     }

@@ -629,6 +629,13 @@ test('sessions: a hidden tab draws what another tab wrote once it is shown, not 
   await show(true);
   await b.locator('confab-chat .msg.user', { hasText: 'while B is hidden' }).waitFor();
   assert.deepEqual(await texts(b), await texts(a));
+  // A deletion is taken at once, hidden or not: anything B saved later would bring it back.
+  await show(false);
+  const id = (await a.evaluate(() => window.Confab.widget.sessions()))[0].id;
+  await a.evaluate((id) => window.Confab.widget.deleteSession(id), id);
+  await waitGone(a, id);
+  await b.locator('confab-chat .notice', { hasText: 'was deleted in another tab' }).waitFor();
+  assert.ok(!(await texts(b)).includes('first'));
   await context.close();
 });
 
