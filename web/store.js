@@ -59,6 +59,11 @@ function isRecord(/** @type {any} */ recorded, /** @type {string} */ id) {
     !!e && e.id === id && typeof e.title === 'string' && [e.created_ms, e.updated_ms, e.count].every(Number.isFinite);
 }
 
+/** What the list shows of session `id`, from the core's summary of its file. @returns {Entry} */
+function entryOf(/** @type {string} */ id, /** @type {import('./core.js').Summary} */ s) {
+  return { id, title: s.title, created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count };
+}
+
 /** Whether two copies of a file, each its text or its UTF-8, hold the same bytes. */
 export function sameContents(/** @type {string | Uint8Array} */ a, /** @type {string | Uint8Array} */ b) {
   if (a === b) return true;
@@ -242,8 +247,7 @@ export class Store {
           if (bytes === null) continue;
           const checked = this.#core.check(bytes);
           const s = checked.ok ? checked.summary : null;
-          known = { version: version ?? {}, error: checked.error ?? 'unreadable', entry: s ? { id, title: s.title,
-            created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count } : null };
+          known = { version: version ?? {}, error: checked.error ?? 'unreadable', entry: s ? entryOf(id, s) : null };
         }
         this.#entries.set(id, known);
       }
@@ -402,11 +406,7 @@ export class Store {
     this.#pending.set(key, entry);
     this.#write(key, entry.contents);
     this.#touch(key, this.#synced.get(key));  // see #synced
-    const s = also.summary;
-    if (s) {
-      entry.listed = { id: key, title: s.title, created_ms: s.created_ms, updated_ms: s.updated_ms, count: s.count };
-      this.#entries.set(key, { version: entry, error: '', entry: entry.listed });
-    }
+    if (also.summary) this.#listAs(key, entry, also.summary);
     this.flushSoon(FLUSH_DELAY_MS);
   }
 
@@ -508,8 +508,7 @@ export class Store {
         if (merged || kept !== undefined) this.#mergedIn.set(id, merged?.raw ?? entry.contents);
         if (merged) {
           entry.raw = merged.raw;
-          entry.listed = { ...merged.summary, id };
-          this.#entries.set(id, { version: entry, error: '', entry: entry.listed });
+          this.#listAs(id, entry, merged.summary);
           this.#sink.merged(id, merged.raw);
         }
       }
@@ -653,6 +652,12 @@ export class Store {
       }
       this.#sink.changed(data.changed);
     });
+  }
+
+  /** Pending write `write` of session `id` is listed as `summary` says, without checking the file. */
+  #listAs(/** @type {string} */ id, /** @type {Write} */ write, /** @type {import('./core.js').Summary} */ summary) {
+    write.listed = entryOf(id, summary);
+    this.#entries.set(id, { version: write, error: '', entry: write.listed });
   }
 
   #path(/** @type {string} */ id) { return this.#dir + '/' + id + '.json'; }

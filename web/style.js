@@ -56,8 +56,8 @@ header h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-ov
    its paragraphs used to lend it), and margins do not meet across groups: blocks are spaced by the margin above
    them alone, so that the space is the same inside a group and across two. (Above, not below: a block that stops
    being a group's last, as each new one comes, would have its group styled again with it.) */
-.msg .body>*{contain:paint;overflow-clip-margin:4px;margin:0}
-.msg .body>.blocks>*{contain:paint;overflow-clip-margin:4px;margin:1em 0 0}
+.msg .body>*,.msg .body>.blocks>*{contain:paint;overflow-clip-margin:4px}
+.msg .body>*{margin:0}.msg .body>.blocks>*{margin:1em 0 0}
 .msg .body>.blocks>:is(h1,h2,h3,h4,h5,h6){margin-top:revert}
 .msg .body>:first-child>:first-child{margin-top:0}.msg .body>.blocks~.refusal{margin-top:1em}
 .msg .body>*>blockquote>:first-child,.msg .body>*>*>li:first-child>p:first-child{margin-top:0}
