@@ -6,8 +6,10 @@
 // draws (the widget's animation-frame callbacks; marked's per-token task), style, layout and
 // paint, and the longest task. Printed beside the targets of issue 6 (rendering < 150 ms, no
 // task > 50 ms, >= 20x less than the whole re-render). Also printed: the widget's rendering per
-// drawing (median and 90th percentile), and a floor measured in the same page: as many drawings
-// of one word into an empty scroller the size of the log, what any streaming renderer pays here.
+// drawing (median and 90th percentile), and two floors measured in the same page: as many
+// drawings of one word into an empty scroller the size of the log, what any streaming renderer
+// pays here; and into the widget's log after the finished answer, what a drawing pays there
+// before any markdown is drawn.
 //
 //   node bench/render.mjs [--tokens N] [--chunk BYTES] [--pace MS] [--widget-only]
 //
@@ -135,29 +137,42 @@ try {
   await page.waitForTimeout(300);
 
   // The floor under any streaming renderer here: as many drawings as the widget had room for (one
-  // per 100 ms of its stream), each adding one word to a paragraph in an empty scroller the size of
-  // the widget's log and scrolling it to the bottom. What a drawing costs the browser at the least.
-  const floor = await page.evaluate((count) => new Promise((resolve) => {
-    const box = document.createElement('div');
-    box.style.cssText = 'position:fixed;left:20px;top:20px;width:398px;height:540px;overflow:auto;background:#fff;font:15px/1.45 system-ui';
+  // per 100 ms of its stream), each adding one word to a paragraph and scrolling its scroller to
+  // the bottom. In an empty scroller the size of the widget's log: what a drawing costs the
+  // browser at the least. Then in the widget's log itself, the paragraph after the finished
+  // answer's last block: what a drawing costs there before any markdown is drawn (the most of it,
+  // with the whole answer in the log; the widget's drawings had less of it above them).
+  const floorIn = (where) => page.evaluate(({ count, where }) => new Promise((resolve) => {
     const p = document.createElement('p');
     const words = p.appendChild(document.createTextNode('Start'));
-    box.append(p);
-    document.body.append(box);
+    let box;
+    if (where === 'log') {
+      const root = document.querySelector('confab-chat').shadowRoot;
+      box = root.querySelector('.log');
+      root.querySelector('.msg.assistant:last-of-type .body').append(p);
+    } else {
+      box = document.createElement('div');
+      box.style.cssText = 'position:fixed;left:20px;top:20px;width:398px;height:540px;overflow:auto;background:#fff;font:15px/1.45 system-ui';
+      box.append(p);
+      document.body.append(box);
+    }
     let i = 0;
     const draw = () => {
       words.data += ' word';
       box.scrollTop = box.scrollHeight;
       if (++i < count) return setTimeout(() => requestAnimationFrame(draw), 100);
       requestAnimationFrame(() => setTimeout(() => {
-        console.timeStamp('confab-floor-end');
-        box.remove();
+        console.timeStamp(`confab-floor-${where}-end`);
+        (where === 'log' ? p : box).remove();
         resolve({ count });
       }));
     };
-    console.timeStamp('confab-floor-start');
+    console.timeStamp(`confab-floor-${where}-start`);
     requestAnimationFrame(draw);
-  }), Math.max(1, Math.round(widget.ms / 100)));
+  }), { count: Math.max(1, Math.round(widget.ms / 100)), where });
+  const floor = await floorIn('empty');
+  await page.waitForTimeout(300);
+  await floorIn('log');
   await page.waitForTimeout(300);
 
   // marked, the whole message after every token, each token its own task, in a box as wide as the widget's.
@@ -187,7 +202,8 @@ try {
   const figures = analyse(JSON.parse((await browser.stopTracing()).toString('utf8')).traceEvents);
   const w = figures('confab-widget-start', 'confab-widget-end', ['FireAnimationFrame']);
   const p = figures('confab-peer-start', 'confab-peer-end', ['EventDispatch', 'FunctionCall', 'FireAnimationFrame']);
-  const floored = figures('confab-floor-start', 'confab-floor-end', ['FireAnimationFrame']);
+  const floored = figures('confab-floor-empty-start', 'confab-floor-empty-end', ['FireAnimationFrame']);
+  const flooredLog = figures('confab-floor-log-start', 'confab-floor-log-end', ['FireAnimationFrame']);
 
   // The same answer in one burst, in a page of its own.
   const burstSite = await startSite(['--replay', sse, '--replay-chunk', opts['burst-chunk'], '--replay-pace', '0']);
@@ -211,6 +227,8 @@ try {
     `90th percentile ${w.p90.toFixed(1)} ms; before the first ${(w.rendering - w.drawings).toFixed(1)} ms`);
   console.log(`floor: ${floor.count} drawings of one word into an empty scroller, 100 ms apart: ${floored.rendering.toFixed(1)} ms ` +
     `(median ${floored.median.toFixed(1)} ms a drawing)`);
+  console.log(`       in the widget's log, after the finished answer: ${flooredLog.rendering.toFixed(1)} ms (median ` +
+    `${flooredLog.median.toFixed(1)} ms a drawing); the widget's rendering less this: ${(w.rendering - flooredLog.rendering).toFixed(1)} ms`);
   console.log(`\nrendering: widget ${w.rendering.toFixed(1)} ms (target < 150), marked ${p.rendering.toFixed(1)} ms: ` +
     `${(p.rendering / w.rendering).toFixed(1)}x less (target >= 20x)`);
   console.log(`longest task: widget ${w.longest.toFixed(1)} ms (target <= 50), marked ${p.longest.toFixed(1)} ms`);
