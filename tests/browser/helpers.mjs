@@ -197,3 +197,16 @@ export async function waitGone(page, id) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until `predicate(arg)`, run in `page`, holds; it may return a promise (the widget's API
+ * does). page.waitForFunction takes a returned promise for a true value at once, whatever it
+ * resolves to: waits written that way waited for nothing.
+ */
+export async function waitUntil(page, predicate, arg, { timeout = 20000 } = {}) {
+  const end = Date.now() + timeout;
+  while (!(await page.evaluate(predicate, arg))) {
+    if (Date.now() > end) throw new Error(`waited ${timeout} ms for ${predicate}`);
+    await sleep(100);
+  }
+}

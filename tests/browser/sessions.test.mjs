@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { launch, startSite, stopAll, openWidget, sendMessage, recordEvents, waitForTurns, shownMessages,
-  storedFiles, waitStored, waitGone } from './helpers.mjs';
+  storedFiles, waitStored, waitGone, waitUntil } from './helpers.mjs';
 
 let browser, site;
 before(async () => {
@@ -515,8 +515,8 @@ test('sessions: two tabs never lose each other\'s messages', async () => {
   await context.close();
 });
 
-/** Tab A sends `first` and its reply is stored; then tab B opens and shows that session. */
-async function twoTabs(first) {
+/** Tab A sends `first` and its reply is stored; then tab B (given to `beforeB` before it loads) opens and shows that session. */
+async function twoTabs(first, { beforeB = async (/** @type {any} */ b) => {} } = {}) {
   const context = await browser.newContext();
   const a = await context.newPage();
   await a.goto(site.pages.url + '/host.html');
@@ -524,6 +524,7 @@ async function twoTabs(first) {
   await chat(a, first);
   await waitStored(a, first);
   const b = await context.newPage();
+  await beforeB(b);
   await b.goto(site.pages.url + '/host.html');
   await openWidget(b);
   await b.locator('confab-chat .msg.assistant').first().waitFor();
@@ -602,10 +603,50 @@ test('sessions: a tab lists what another tab streams into a session from what th
   await slowDown(a);
   const turn = await chat(a, 'Tell me about boots');
   await waitStored(a, tail(turn));
-  await b.waitForFunction(() => window.Confab.widget.sessions().then((l) => l[0].count === 4));
+  await waitUntil(b, () => window.Confab.widget.sessions().then((l) => l[0].count === 4));
   await b.locator('confab-chat .msg.user', { hasText: 'Tell me about boots' }).waitFor();
   assert.deepEqual(await b.evaluate(() => window.checked), []);
   assert.equal(await b.evaluate(() => window.merges), 0);
+  await context.close();
+});
+
+test('sessions: a tab that pulls a later file than the one another tab told of lists it as told, without reading it', async () => {
+  // Tab A may flush again before tab B pulls what A's first message told of: B's pull then gets
+  // the later file, which the message does not describe. Checking that file is a whole parse
+  // (150-200 ms for a 5.9 MB session); A's next message describes it. B hears A's messages only
+  // when this test lets them through.
+  const { context, a, b } = await twoTabs('first', { beforeB: (b) => b.addInitScript(() => {
+    window.held = [];
+    window.channels = [];
+    window.BroadcastChannel = class extends BroadcastChannel {
+      constructor(name) {
+        super(name);
+        super.onmessage = (event) => (window.holding ? window.held.push(event.data) : this.heard?.(event));
+        window.channels.push(this);
+      }
+      set onmessage(heard) { this.heard = heard; }
+      get onmessage() { return this.heard; }
+    };
+  }) });
+  await b.evaluate(countChecksAndMerges, site.relay.url);
+  await b.evaluate(() => { window.holding = true; });
+  await chat(a, 'second');
+  await waitStored(a, 'second');
+  await chat(a, 'third');
+  await waitStored(a, 'third');
+  const id = (await a.evaluate(() => window.Confab.widget.sessions()))[0].id;
+  await a.waitForTimeout(500);  // A's last flush
+  const held = await b.evaluate(() => window.held.length);
+  assert.ok(held >= 2, `B held ${held} messages`);
+  // The first message only: B pulls the file A wrote last, draws it, and lists what A told.
+  await b.evaluate(() => { window.holding = false; window.channels[0].heard({ data: window.held[0] }); });
+  await b.locator('confab-chat .msg.user', { hasText: 'third' }).waitFor();
+  assert.deepEqual(await b.evaluate(() => window.checked), []);
+  assert.ok((await b.evaluate(() => window.Confab.widget.sessions()))[0].count < 6, 'listed as the first message told');
+  // The last message describes that file: B lists it as it is, still without reading it.
+  await b.evaluate(() => window.channels[0].heard({ data: window.held.at(-1) }));
+  await waitUntil(b, (id) => window.Confab.widget.sessions().then((l) => l.length === 1 && l[0].id === id && l[0].count === 6), id);
+  assert.deepEqual(await b.evaluate(() => window.checked), []);
   await context.close();
 });
 
@@ -623,7 +664,7 @@ test('sessions: a hidden tab draws what another tab wrote once it is shown, not 
   const turn = await chat(a, 'while B is hidden');
   await waitStored(a, tail(turn));
   // B heard of it (its list has the new messages), and draws nothing of it while hidden.
-  await b.waitForFunction(() => window.Confab.widget.sessions().then((l) => l[0].count === 4));
+  await waitUntil(b, () => window.Confab.widget.sessions().then((l) => l[0].count === 4));
   await b.waitForTimeout(1000);
   assert.equal((await texts(b)).length, 2);
   await show(true);
@@ -647,7 +688,7 @@ test('sessions: a rename in one tab survives the reply another tab was streaming
   // Tab B's saves of its reply kept the name (they used to put the old one back), and both
   // tabs, and a third, show it with the reply.
   const title = async (page) => (await page.evaluate(() => window.Confab.widget.sessions()))[0].title;
-  await b.waitForFunction(() => window.Confab.widget.sessions().then((l) => l[0].title === 'Named in A'));
+  await waitUntil(b, () => window.Confab.widget.sessions().then((l) => l[0].title === 'Named in A'));
   assert.equal(await title(a), 'Named in A');
   assert.equal(await title(c), 'Named in A');
   assert.equal((await shownMessages(c)).length, 4);
