@@ -650,7 +650,7 @@ test('sessions: a tab that pulls a later file than the one another tab told of l
   await context.close();
 });
 
-test('sessions: a hidden tab draws what another tab wrote once it is shown, not at every write', async () => {
+test('sessions: a hidden tab lists what another tab wrote as that tab tells it, and pulls and draws it once shown', async () => {
   // Drawing another tab's write means opening the session again, a parse of the whole file:
   // at every flush of a tab streaming a reply into it, once a second. Nobody sees a hidden tab.
   const { context, a, b } = await twoTabs('first');
@@ -660,19 +660,39 @@ test('sessions: a hidden tab draws what another tab wrote once it is shown, not 
     else Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
     document.dispatchEvent(new Event('visibilitychange'));
   }, shown);
+  await b.evaluate(countChecksAndMerges, site.relay.url);
   await show(false);
+  // Nor does it pull the files from IndexedDB meanwhile: each pull copies every changed file
+  // whole. B's reads of IndexedDB are counted from here.
+  await b.evaluate(() => {
+    window.idbReads = 0;
+    const get = IDBObjectStore.prototype.get;
+    IDBObjectStore.prototype.get = function (...args) {
+      window.idbReads += 1;
+      return get.apply(this, args);
+    };
+  });
   const turn = await chat(a, 'while B is hidden');
   await waitStored(a, tail(turn));
-  // B heard of it (its list has the new messages), and draws nothing of it while hidden.
-  await waitUntil(b, () => window.Confab.widget.sessions().then((l) => l[0].count === 4));
+  await a.evaluate(() => window.Confab.widget.newSession());
+  await chat(a, 'a new one while B is hidden');
+  await waitStored(a, 'a new one while B is hidden');
+  // B heard of both (its list has the new messages, and the new session, as A told them), and
+  // draws nothing of them while hidden.
+  await waitUntil(b, () => window.Confab.widget.sessions().then((l) => l.length === 2 && l.some((s) => s.count === 4)));
   await b.waitForTimeout(1000);
   assert.equal((await texts(b)).length, 2);
+  assert.equal(await b.evaluate(() => window.idbReads), 0);
   await show(true);
   await b.locator('confab-chat .msg.user', { hasText: 'while B is hidden' }).waitFor();
+  await a.evaluate(async () => window.Confab.widget.openSession((await window.Confab.widget.sessions()).find((s) => s.count === 4).id));
   assert.deepEqual(await texts(b), await texts(a));
+  // Pulled once shown, and listed as A told, without checking the files it pulled.
+  assert.ok(await b.evaluate(() => window.idbReads) > 0);
+  assert.deepEqual(await b.evaluate(() => window.checked), []);
   // A deletion is taken at once, hidden or not: anything B saved later would bring it back.
   await show(false);
-  const id = (await a.evaluate(() => window.Confab.widget.sessions()))[0].id;
+  const id = (await a.evaluate(() => window.Confab.widget.sessions())).find((s) => s.count === 4).id;
   await a.evaluate((id) => window.Confab.widget.deleteSession(id), id);
   await waitGone(a, id);
   await b.locator('confab-chat .notice', { hasText: 'was deleted in another tab' }).waitFor();
