@@ -643,6 +643,9 @@ test('sessions: a tab that pulls a later file than the one another tab told of l
   await b.locator('confab-chat .msg.user', { hasText: 'third' }).waitFor();
   assert.deepEqual(await b.evaluate(() => window.checked), []);
   assert.ok((await b.evaluate(() => window.Confab.widget.sessions()))[0].count < 6, 'listed as the first message told');
+  // And not recorded for the next page load as the entry of that later file (A recorded it exactly).
+  const recorded = await b.evaluate((id) => JSON.parse(localStorage.getItem('confab:list:confab'))[id].entry.count, id);
+  assert.equal(recorded, 6);
   // The last message describes that file: B lists it as it is, still without reading it.
   await b.evaluate(() => window.channels[0].heard({ data: window.held.at(-1) }));
   await waitUntil(b, (id) => window.Confab.widget.sessions().then((l) => l.length === 1 && l[0].id === id && l[0].count === 6), id);
