@@ -187,10 +187,12 @@ export class Store {
    */
   #record = null;
   /**
-   * What other tabs told of the sessions they pushed while this page was hidden (#heard), not
-   * pulled yet: the list shows these entries, and the pull waits until the page is shown (or
-   * anything here pulls). Pulling copies every changed file whole out of IndexedDB: a hidden tab
-   * on a 5.9 MB session read 42.5 MB while another tab streamed one 8 s reply into it.
+   * What other tabs told of the sessions they pushed (#heard), not pulled yet: the list shows
+   * these entries, and the pull that follows lists its files as told (#listTold) as it ends,
+   * before any other task can list them (and check them, a whole parse each). A hidden page
+   * pulls once it is shown, or when anything here pulls: a pull copies every changed file whole
+   * out of IndexedDB, and a hidden tab on a 5.9 MB session read 42.5 MB while another tab
+   * streamed one 8 s reply into it.
    * @type {Map<string, Recorded>}
    */
   #told = new Map();
@@ -231,7 +233,7 @@ export class Store {
     addEventListener('pagehide', hide);
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden') hide();
-      else if (this.#told.size) this.#pull({ changed: [...this.#told.keys()], entries: Object.fromEntries(this.#told) });
+      else if (this.#told.size) this.#pull([...this.#told.keys()]);
     });
   }
 
@@ -661,32 +663,28 @@ export class Store {
     if (!data || data.from === this.#tab || !Array.isArray(data.changed)) return;
     const told = (/** @type {unknown} */ id) => typeof id === 'string' && !this.#pending.has(id) && data.entries?.[id] &&
       isRecord(data.entries[id], id) && data.entries[id].entry ? data.entries[id] : null;
+    for (const id of data.changed) if (told(id)) this.#told.set(id, told(id));
     if (document.visibilityState === 'hidden' && data.changed.every(told)) {
-      for (const id of data.changed) this.#told.set(id, told(id));
       this.#sink.changed(data.changed);
       return;
     }
-    this.#pull(data);
+    this.#pull(data.changed);
   }
 
-  /** Pulls what other tabs pushed, lists sessions `data.changed` as `data.entries` tell, and says they changed. */
-  #pull(/** @type {{ changed: string[], entries?: Record<string, Recorded> }} */ data) {
-    this.refresh().then(() => {
-      this.#listTold(data.changed, data.entries);
-      this.#sink.changed(data.changed);
-    });
+  /** Pulls what other tabs pushed (listed as they told, #sync), and says sessions `ids` changed. */
+  #pull(/** @type {string[]} */ ids) {
+    this.refresh().then(() => this.#sink.changed(ids));
   }
 
   /**
-   * Lists sessions `ids` as `entries` tell (see #heard), each whose file, pulled, is the one told
-   * of, or a later one: the other tab flushed again before this pull, and tells of that push
+   * Lists the sessions `entries` tell of (#told) as told, each whose file, just pulled, is the one
+   * told of, or a later one: the other tab flushed again before this pull, and tells of that push
    * next. Until then the list shows what was told, and does not record it (#keepRecord): checking
    * the newer file instead, a whole parse, made a tab on a 5.9 MB session spend 150-200 ms.
    */
-  #listTold(/** @type {unknown[]} */ ids, /** @type {Record<string, Recorded> | undefined} */ entries) {
-    for (const id of ids) {
-      const told = typeof id === 'string' && !this.#pending.has(id) && entries?.[id];
-      const stat = told && told.entry && isRecord(told, id) && this.#stat(id);
+  #listTold(/** @type {Map<string, Recorded>} */ entries) {
+    for (const [id, told] of entries) {
+      const stat = !this.#pending.has(id) && this.#stat(id);
       if (!stat) continue;
       const exact = told.mtime === stat.mtime && told.size === stat.size;
       const version = this.#version(id) ?? {};
@@ -710,7 +708,7 @@ export class Store {
       if (error) return reject(error);
       // The files now hold at least what was told before this pull (a tab tells after its push).
       if (populate && this.#told.size) {
-        this.#listTold([...this.#told.keys()], Object.fromEntries(this.#told));
+        this.#listTold(this.#told);
         this.#told.clear();
       }
       resolve(undefined);
