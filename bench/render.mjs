@@ -64,8 +64,11 @@ function streamThroughWidget(page) {
       off();
       requestAnimationFrame(() => setTimeout(() => {
         console.timeStamp('confab-widget-end');
-        resolve({ ms: performance.now() - t0, status: turn.status, chars: document.querySelector('confab-chat').shadowRoot
-          .querySelector('.msg.assistant:last-of-type .body').textContent.length });
+        // The text drawn, as the peer's is compared (see `text drawn` below): no white space, no copy buttons.
+        const body = /** @type {Element} */ (document.querySelector('confab-chat').shadowRoot
+          .querySelector('.msg.assistant:last-of-type .body').cloneNode(true));
+        for (const copy of body.querySelectorAll('.code .copy')) copy.remove();
+        resolve({ ms: performance.now() - t0, status: turn.status, text: body.textContent.replace(/\s+/g, '') });
       }));
     });
     console.timeStamp('confab-widget-start');
@@ -177,7 +180,7 @@ try {
 
   // marked, the whole message after every token, each token its own task, in a box as wide as the widget's.
   const peer = await page.evaluate((tokens) => new Promise((resolve) => {
-    if (!tokens.length) { console.timeStamp('confab-peer-start'); console.timeStamp('confab-peer-end'); return resolve({ ms: 0, chars: 0 }); }
+    if (!tokens.length) { console.timeStamp('confab-peer-start'); console.timeStamp('confab-peer-end'); return resolve({ ms: 0, text: '' }); }
     const box = document.createElement('div');
     box.style.cssText = 'position:fixed;left:20px;top:20px;width:380px;height:500px;overflow:auto;background:#fff;font:15px/1.45 system-ui';
     document.body.append(box);
@@ -193,7 +196,7 @@ try {
       if (i < tokens.length) return channel.port2.postMessage(0);
       requestAnimationFrame(() => setTimeout(() => {
         console.timeStamp('confab-peer-end');
-        resolve({ ms: performance.now() - t0, chars: box.textContent.length });
+        resolve({ ms: performance.now() - t0, text: box.textContent.replace(/\s+/g, '') });
       }));
     };
     channel.port2.postMessage(0);
@@ -232,10 +235,13 @@ try {
   console.log(`\nrendering: widget ${w.rendering.toFixed(1)} ms (target < 150), marked ${p.rendering.toFixed(1)} ms: ` +
     `${(p.rendering / w.rendering).toFixed(1)}x less (target >= 20x)`);
   console.log(`longest task: widget ${w.longest.toFixed(1)} ms (target <= 50), marked ${p.longest.toFixed(1)} ms`);
-  console.log(`text drawn: widget ${widget.chars} characters, marked ${peer.chars}`);
+  // marked's HTML keeps line breaks between its tags, and the widget's code blocks have copy
+  // buttons: compared without either, both must have drawn the same text.
+  console.log(`text drawn (without white space and copy buttons): widget ${widget.text.length} characters, ` +
+    (peer.text ? `marked ${peer.text.length}: ${widget.text === peer.text ? 'the same text' : 'NOT the same text'}` : 'marked not run'));
   console.log(`\nin one burst (--replay-chunk ${opts['burst-chunk']}, no pause; status ${burstRun.status}, ${(burstRun.ms / 1000).toFixed(1)} s): ` +
     `longest task ${burst.longest.toFixed(1)} ms (target <= 50), rendering ${burst.rendering.toFixed(1)} ms in ${burst.frames} drawings, ` +
-    `${burstRun.chars} characters drawn`);
+    `${burstRun.text.length} characters drawn${burstRun.text === widget.text ? ', the same text' : ', NOT the same text as paced'}`);
 } finally {
   await browser.close();
   await stopAll();
