@@ -663,8 +663,9 @@ export class Store {
     if (!data || data.from === this.#tab || !Array.isArray(data.changed)) return;
     const told = (/** @type {unknown} */ id) => typeof id === 'string' && !this.#pending.has(id) && data.entries?.[id] &&
       isRecord(data.entries[id], id) && data.entries[id].entry ? data.entries[id] : null;
-    for (const id of data.changed) if (told(id)) this.#told.set(id, told(id));
-    if (document.visibilityState === 'hidden' && data.changed.every(told)) {
+    const entries = data.changed.map(told);
+    data.changed.forEach((id, i) => entries[i] && this.#told.set(id, entries[i]));
+    if (document.visibilityState === 'hidden' && entries.every(Boolean)) {
       this.#sink.changed(data.changed);
       return;
     }
@@ -677,13 +678,14 @@ export class Store {
   }
 
   /**
-   * Lists the sessions `entries` tell of (#told) as told, each whose file, just pulled, is the one
-   * told of, or a later one: the other tab flushed again before this pull, and tells of that push
-   * next. Until then the list shows what was told, and does not record it (#keepRecord): checking
-   * the newer file instead, a whole parse, made a tab on a 5.9 MB session spend 150-200 ms.
+   * Lists the sessions #told tells of as told, then forgets it: each whose file, just pulled, is
+   * the one told of, or a later one: the other tab flushed again before this pull, and tells of
+   * that push next. Until then the list shows what was told, and does not record it
+   * (#keepRecord): checking the newer file instead, a whole parse, made a tab on a 5.9 MB
+   * session spend 150-200 ms.
    */
-  #listTold(/** @type {Map<string, Recorded>} */ entries) {
-    for (const [id, told] of entries) {
+  #listTold() {
+    for (const [id, told] of this.#told) {
       const stat = !this.#pending.has(id) && this.#stat(id);
       if (!stat) continue;
       const exact = told.mtime === stat.mtime && told.size === stat.size;
@@ -693,6 +695,7 @@ export class Store {
         this.#entries.set(id, { version, error: '', entry: told.entry, exact });
       }
     }
+    this.#told.clear();
   }
 
   /** Pending write `write` of session `id` is listed as `summary` says, without checking the file. */
@@ -707,10 +710,7 @@ export class Store {
     return new Promise((resolve, reject) => this.#core.fs.syncfs(populate, (/** @type {any} */ error) => {
       if (error) return reject(error);
       // The files now hold at least what was told before this pull (a tab tells after its push).
-      if (populate && this.#told.size) {
-        this.#listTold(this.#told);
-        this.#told.clear();
-      }
+      if (populate) this.#listTold();
       resolve(undefined);
     }));
   }
