@@ -106,15 +106,20 @@ void Conversation::begin_turn(std::int64_t now, Out& out)
 
 void Conversation::retry_turn(std::int64_t now, Out& out)
 {
-    // Retry replaces a reply that failed or was cut off: the incomplete assistant message
-    // (and any tool results after it) goes, and the question is asked again.
+    // Retry asks the model again where the last turn stopped: after the user's message, or
+    // after the results of the tools it called (the request that follows a tool round failed,
+    // the round hit its cap, or the user stopped it). Those results stay: the tools ran, and
+    // running them again could do twice what they did. A reply that failed or was cut off (an
+    // incomplete assistant message, whose calls never run) is replaced. After a finished reply
+    // there is nothing to retry, and nothing changes.
     auto& messages = session_.messages;
-    while (!messages.empty() && messages.back().role == Role::tool) messages.pop_back();
-    if (!messages.empty() && messages.back().role == Role::assistant && messages.back().incomplete) messages.pop_back();
-    if (messages.empty() || messages.back().role != Role::user) {
+    const bool cut_off = !messages.empty() && messages.back().role == Role::assistant && messages.back().incomplete;
+    const std::size_t asked = messages.size() - (cut_off ? 1 : 0);  // the messages the model is asked about
+    if (asked == 0 || (messages[asked - 1].role != Role::user && messages[asked - 1].role != Role::tool)) {
         out(ShowError{"There is nothing to retry.", false});
         return;
     }
+    if (cut_off) messages.pop_back();
     begin_turn(now, out);
 }
 

@@ -379,6 +379,60 @@ TEST_CASE("conversation: a stream that drops keeps its text, marked incomplete; 
     CHECK(d.session().messages.back().content == "Once upon a time, the end.");
 }
 
+TEST_CASE("conversation: retry after a tool round asks again with the tools' results, which stay")
+{
+    Driver d;
+    ToolSpec clock;
+    clock.name = "get_time";
+    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
+    REQUIRE_FALSE(d.conversation.tools().add(clock));
+
+    SUBCASE("the request after the round failed") {
+        d.user("What time is it in Paris?");
+        d.reply(tool_stream({{"call_1", "get_time", R"({"city":"Paris"})"}}));
+        d.tool("call_1", true, R"({"time":"14:05"})");
+        for (int attempt = 1; attempt <= 4; ++attempt) {
+            d.head(503, "application/json");
+            d.body(R"({"error":{"message":"overloaded"}})");
+            d.end();
+            if (attempt < 4) d.fire(d.timers.back().id);
+        }
+        REQUIRE(d.finished.back().status == TurnStatus::failed);
+        REQUIRE(d.errors.size() == 1);
+    }
+    SUBCASE("the user stopped the round") {
+        d.user("What time is it in Paris?");
+        d.reply(tool_stream({{"call_1", "get_time", R"({"city":"Paris"})"}}));
+        d.stop();
+        REQUIRE(d.finished.back().status == TurnStatus::stopped);
+    }
+    REQUIRE(d.session().messages.size() == 3);  // the question, the call, its result
+    const std::size_t tool_runs = d.tool_runs.size();
+    const std::size_t requests = d.requests.size();
+
+    d.retry();
+    CHECK(d.errors.size() <= 1);  // not "There is nothing to retry."
+    REQUIRE(d.requests.size() == requests + 1);
+    CHECK(d.tool_runs.size() == tool_runs);  // the tool is not run again
+    const auto messages = d.last_body()["messages"];
+    CHECK(messages.back()["role"] == "tool");
+    CHECK(messages.back()["tool_call_id"] == "call_1");
+    CHECK(d.session().messages.size() == 3);
+    CHECK(load_session(d.saves.back()).session->messages.size() == 3);
+
+    d.reply(text_stream("It is 14:05 in Paris."));
+    CHECK(d.finished.back().status == TurnStatus::done);
+    CHECK(d.session().messages.size() == 4);
+
+    // After a finished reply there is nothing to retry, and nothing changes.
+    const std::size_t saves = d.saves.size();
+    d.retry();
+    CHECK(d.errors.back() == "There is nothing to retry.");
+    CHECK(d.session().messages.size() == 4);
+    CHECK(d.saves.size() == saves);
+    CHECK(d.requests.size() == requests + 1);
+}
+
 TEST_CASE("conversation: first-byte and idle timeouts")
 {
     auto config = Driver::test_config();
