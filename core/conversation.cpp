@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/json_util.h"
 #include "core/provider_error.h"
@@ -22,6 +23,31 @@ std::string plain_usd(double usd)
     char text[32];
     std::snprintf(text, sizeof text, "$%.4f", usd);
     return text;
+}
+
+// A call's id pairs it with its result: in the next request (OpenAI's rule: each tool message's
+// tool_call_id answers a call of the assistant message before it, and a call without an id
+// cannot be answered), and in the ToolFinished a driver reports. Some providers send no id, or
+// the same ones in every reply ("call_0"); then a tool that timed out in one round and answers
+// during the next would be taken for that round's call. So a call whose id is missing, or
+// already held by another call of the session, gets its own: "call_" + its message's id + "_" +
+// its index (with "_" added until no call holds it).
+void give_calls_ids(Message& reply, const std::vector<Message>& messages)
+{
+    if (reply.tool_calls.empty()) return;
+    std::unordered_set<std::string> taken;
+    for (const auto& message : messages) {
+        if (&message == &reply) continue;
+        for (const auto& call : message.tool_calls)
+            if (call.id) taken.insert(*call.id);
+    }
+    for (std::size_t k = 0; k < reply.tool_calls.size(); ++k) {
+        auto& id = reply.tool_calls[k].id;
+        if (id && !id->empty() && taken.insert(*id).second) continue;
+        std::string own = "call_" + reply.id + "_" + std::to_string(k);
+        while (!taken.insert(own).second) own += '_';
+        id = std::move(own);
+    }
 }
 
 } // namespace
@@ -464,6 +490,7 @@ void Conversation::finish_reply(const AssembledReply& reply, std::int64_t now, O
     message.reasoning = reply.reasoning;
     message.refusal = reply.refusal;
     message.tool_calls = reply.tool_calls;
+    give_calls_ids(message, session_.messages);
     message.finish_reason = reply.finish_reason;
     message.usage = reply.usage;
     if (!reply.model.empty()) message.model = reply.model;

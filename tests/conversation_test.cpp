@@ -433,6 +433,54 @@ TEST_CASE("conversation: retry after a tool round asks again with the tools' res
     CHECK(d.requests.size() == requests + 1);
 }
 
+TEST_CASE("conversation: a tool call without an id, or with one the session holds, gets an id of its own")
+{
+    Driver d;
+    ToolSpec clock;
+    clock.name = "get_time";
+    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
+    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    auto call = [](const nlohmann::json& id, const std::string& city) {
+        nlohmann::json first = {{"index", 0}, {"type", "function"},
+                                {"function", {{"name", "get_time"}, {"arguments", R"({"city":")" + city + R"("})"}}}};
+        if (!id.is_null()) first["id"] = id;
+        return sse_chunk({{"tool_calls", {first}}}) + sse_chunk(nlohmann::json::object(), "tool_calls") + "data: [DONE]\n\n";
+    };
+
+    // No id: the call is run, answered and sent back under one of its own.
+    d.user("What time is it in Paris?");
+    d.reply(call(nullptr, "Paris"));
+    REQUIRE(d.tool_runs.size() == 1);
+    const std::string first = d.tool_runs[0].call_id;
+    CHECK(first == "call_" + d.session().messages[1].id + "_0");
+    CHECK(d.session().messages[1].tool_calls[0].id == first);
+    d.tool(first, true, R"({"time":"14:05"})");
+    REQUIRE(d.requests.size() == 2);
+    CHECK(d.errors.empty());  // it was "message 2 (assistant): tool call 0 has no id", at every turn
+    CHECK(d.last_body()["messages"].back()["tool_call_id"] == first);
+
+    // The same id in every reply: a tool that timed out in one round and answers in the next
+    // is not taken for the next round's call.
+    d.reply(call("call_0", "Oslo"));
+    REQUIRE(d.tool_runs.size() == 2);
+    CHECK(d.tool_runs[1].call_id == "call_0");
+    d.fire(d.timers.back().id);  // the tool timeout
+    REQUIRE(d.requests.size() == 3);
+    d.reply(call("call_0", "Lima"));
+    REQUIRE(d.tool_runs.size() == 3);
+    const std::string third = d.tool_runs[2].call_id;
+    CHECK(third != "call_0");
+    d.tool("call_0", true, R"({"time":"late, from Oslo"})");
+    CHECK(d.requests.size() == 3);  // still waiting for Lima
+    d.tool(third, true, R"({"time":"07:05"})");
+    REQUIRE(d.requests.size() == 4);
+    const auto messages = d.last_body()["messages"];
+    CHECK(messages.back() == nlohmann::json({{"role", "tool"}, {"tool_call_id", third}, {"content", R"({"time":"07:05"})"}}));
+    d.reply(text_stream("Done."));
+    CHECK(d.finished.back().status == TurnStatus::done);
+    CHECK(d.finished.size() == 1);
+}
+
 TEST_CASE("conversation: first-byte and idle timeouts")
 {
     auto config = Driver::test_config();
