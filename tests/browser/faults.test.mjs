@@ -3,7 +3,7 @@
 // X-Confab-Fault header, which the widget's `headers` setting adds).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startSite, stopAll, openWidget, sendMessage, shownMessages } from './helpers.mjs';
+import { launch, startSite, stopAll, openWidget, sendMessage, shownMessages, storedFiles } from './helpers.mjs';
 
 let browser, site;
 before(async () => {
@@ -150,5 +150,51 @@ test('faults: a stopped reply retried after a reload stays replaced, on screen a
   shown = await shownMessages(p);
   assert.deepEqual(shown.map((m) => m.role), ['user', 'assistant'], 'one reply on disk');
   assert.equal(shown[1].text, whole);
+  await p.context().close();
+});
+
+test('faults: a retry after a tool round whose next request failed asks again with the tool\'s result, without running it again', async () => {
+  const p = await page();
+  await p.evaluate(() => {
+    window.__runs = 0;
+    const c = window.Confab.widget;
+    c.set({ maxAttempts: 1 });
+    c.tool({
+      name: 'lookup_order', description: 'The status of an order.',
+      parameters: { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] },
+    }, (args) => {
+      window.__runs++;
+      return { order_id: args.order_id, status: 'shipped-by-zeppelin' };
+    });
+  });
+  // The browser drops the request that follows the tool round (the second of the turn).
+  let requests = 0;
+  await p.route('**/v1/chat/completions', (route) => (++requests === 2 ? route.abort('connectionreset') : route.continue()));
+  const failed = turnEnd(p);
+  await sendMessage(p, 'Where is my order? Please lookup_order NW-1001');
+  assert.equal((await failed).status, 'failed');
+  const [error] = await events(p, 'error');
+  assert.match(error.text, /Could not reach the model/);
+  assert.equal(error.canRetry, true);
+  assert.equal(requests, 2);
+
+  const done = turnEnd(p);
+  await p.getByRole('button', { name: 'Retry the reply' }).click();
+  // A retry that found nothing to retry ends no turn: it says so.
+  const refused = p.waitForFunction(() => window.__events.filter((e) => e.name === 'error').length > 1).then(() => null);
+  const turn = await Promise.race([done, refused]);
+  assert.deepEqual((await events(p, 'error')).slice(1), [], 'no second error ("There is nothing to retry.")');
+  assert.equal(turn.status, 'done');
+  assert.equal(await p.evaluate(() => window.__runs), 1, 'the tool ran once');
+  const answer = (await shownMessages(p)).at(-1);
+  assert.equal(answer.role, 'assistant');
+  assert.match(answer.text, /shipped-by-zeppelin/, 'the answer used the result the tool gave before the failure');
+  assert.match(await p.locator('confab-chat details.call .result').textContent(), /shipped-by-zeppelin/);
+
+  // On disk too: the question, the call, its result, the answer (once the debounced flush is done).
+  const stored = async () => Object.values(await storedFiles(p)).map((text) => JSON.parse(text))
+    .find((s) => s.messages?.some((m) => m.role === 'tool'))?.messages.map((m) => m.role);
+  for (let i = 0; i < 100 && (await stored())?.length !== 4; i++) await p.waitForTimeout(50);
+  assert.deepEqual(await stored(), ['user', 'assistant', 'tool', 'assistant']);
   await p.context().close();
 });
