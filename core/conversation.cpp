@@ -495,9 +495,16 @@ void Conversation::finish_reply(const AssembledReply& reply, std::int64_t now, O
     message.usage = reply.usage;
     if (!reply.model.empty()) message.model = reply.model;
 
-    if (!reply.errors.empty() || !reply.problems.empty()) {
+    // A call without a name can be neither run nor answered: OpenAI's rules want a name, so no
+    // later request of the session could be built with it. The reply is damaged, as one with an
+    // event that could not be used is.
+    std::optional<std::string> damage;
+    if (!reply.problems.empty()) damage = reply.problems.front();
+    for (std::size_t k = 0; k < message.tool_calls.size() && !damage; ++k)
+        if (message.tool_calls[k].name.empty()) damage = "tool call " + std::to_string(k) + " has no name";
+    if (!reply.errors.empty() || damage) {
         const std::string why = !reply.errors.empty() ? "The model reported an error: " + error_text(reply.errors.front())
-                                                      : "The reply was damaged: " + reply.problems.front();
+                                                      : "The reply was damaged: " + *damage;
         message.incomplete = true;
         message.incomplete_reason = why;
         message.tool_calls.clear();  // calls from a broken reply are not run

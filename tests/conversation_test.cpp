@@ -481,6 +481,38 @@ TEST_CASE("conversation: a tool call without an id, or with one the session hold
     CHECK(d.finished.size() == 1);
 }
 
+TEST_CASE("conversation: a reply with a tool call that has no name is damaged: nothing runs, and the session stays sendable")
+{
+    Driver d;
+    ToolSpec clock;
+    clock.name = "get_time";
+    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
+    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    d.user("What time is it in Paris and Oslo?");
+    d.reply(sse_chunk({{"content", "Let me look."}}) +
+            sse_chunk({{"tool_calls", {{{"index", 0}, {"id", "call_1"}, {"type", "function"},
+                                        {"function", {{"name", "get_time"}, {"arguments", R"({"city":"Paris"})"}}}}}}}) +
+            sse_chunk({{"tool_calls", {{{"index", 1}, {"id", "call_2"}, {"type", "function"},
+                                        {"function", {{"arguments", R"({"city":"Oslo"})"}}}}}}}) +
+            sse_chunk(nlohmann::json::object(), "tool_calls") + "data: [DONE]\n\n");
+    CHECK(d.tool_runs.empty());
+    REQUIRE(d.finished.size() == 1);
+    CHECK(d.finished[0].status == TurnStatus::incomplete);
+    REQUIRE(d.errors.size() == 1);
+    CHECK(d.errors[0] == "The reply was damaged: tool call 1 has no name");
+    const Message& reply = d.session().messages.back();
+    CHECK(reply.incomplete);
+    CHECK(reply.content == "Let me look.");
+    CHECK(reply.tool_calls.empty());
+
+    // It was "message 1 (assistant): tool call 1 has no name" at every later turn.
+    d.user("Just Paris, then.");
+    REQUIRE(d.requests.size() == 2);
+    CHECK(d.errors.size() == 1);
+    d.reply(text_stream("14:05."));
+    CHECK(d.finished.back().status == TurnStatus::done);
+}
+
 TEST_CASE("conversation: first-byte and idle timeouts")
 {
     auto config = Driver::test_config();
