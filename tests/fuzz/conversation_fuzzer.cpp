@@ -14,8 +14,9 @@
 // - a turn ends exactly once: the event after which the engine is idle again finishes it
 //   (TurnFinished), an event that leaves it busy finishes nothing, and an event that finds it
 //   idle finishes at most the turn it began (one refused before anything was sent);
-// - every request it starts is a JSON object with messages, and every effect names things
-//   that exist: a message shown is in the session, a tool run is a registered tool with an
+// - every request it starts is a JSON object with messages, no request is refused for a tool
+//   round the engine stored broken (a call without an id or a name, a result without its call),
+//   and every effect names things that exist: a message shown is in the session, a tool run is a registered tool with an
 //   object of arguments, a request cancelled or a timer cancelled was started;
 // - however the program ends, a driver that answers what is open (fails each request, finishes
 //   each tool, fires each timer) brings the turn to its end within a bounded number of events;
@@ -57,6 +58,8 @@ const char* const pieces[] = {
     "\"function\":{\"name\":\"now\",\"arguments\":\"{}\"}}]}}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":2,\"id\":\"call_3\",\"type\":\"function\","
     "\"function\":{\"name\":\"rm_rf\",\"arguments\":\"{nope\"}}]}}]}\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":3,\"type\":\"function\","
+    "\"function\":{\"arguments\":\"{}\"}}]}}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
@@ -227,6 +230,11 @@ struct Driver {
     void check(const ShowError& e, int&)
     {
         require(!e.text.empty());
+        // The request builder refuses a conversation that breaks OpenAI's rules for tool rounds
+        // (core/request_builder.cpp): the engine never stores one, whatever the provider sent.
+        // Its words: "message 2 (assistant): tool call 0 has no id", "message 3 (tool): tool_call_id ...".
+        for (const char* broken : {"(assistant): tool call", "(tool): tool_call_id"})
+            require(e.text.find(broken) == std::string::npos);
         transcript += "show_error " + e.text + "\n";
     }
     void check(const TurnFinished& e, int& finished)
