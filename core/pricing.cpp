@@ -13,8 +13,8 @@ std::optional<Tokens> tokens_from_usage(const nlohmann::json& usage)
     const auto output = get_int(usage, "completion_tokens");
     if (!input && !output) return std::nullopt;
     Tokens tokens;
-    tokens.input = std::max<std::int64_t>(0, input.value_or(0));
-    tokens.output = std::max<std::int64_t>(0, output.value_or(0));
+    tokens.input = std::clamp<std::int64_t>(input.value_or(0), 0, max_reported_tokens);
+    tokens.output = std::clamp<std::int64_t>(output.value_or(0), 0, max_reported_tokens);
     // OpenAI: prompt_tokens_details.cached_tokens; DeepSeek: prompt_cache_hit_tokens.
     std::optional<std::int64_t> cached;
     if (const auto* details = find_member(usage, "prompt_tokens_details")) cached = get_int(*details, "cached_tokens");

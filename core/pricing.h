@@ -37,8 +37,13 @@ struct Tokens {
 
 // The token counts of a provider's usage object (`prompt_tokens`, `completion_tokens`,
 // `prompt_tokens_details.cached_tokens`, also DeepSeek's `prompt_cache_hit_tokens`), or
-// nothing when it holds none.
+// nothing when it holds none. Each count is taken between 0 and max_reported_tokens, so that
+// what a broken or hostile provider reports can neither lower a session's cost nor overflow
+// the sums of a turn and a session (a count near 2^63 did: undefined behaviour).
 std::optional<Tokens> tokens_from_usage(const nlohmann::json& usage);
+// A trillion: a thousand times the largest context window offered today, and a million such
+// counts still add up within std::int64_t.
+inline constexpr std::int64_t max_reported_tokens = 1'000'000'000'000;
 
 struct Cost {
     double per_token = 0;      // USD under per-token prices

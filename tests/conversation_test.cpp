@@ -654,6 +654,35 @@ TEST_CASE("conversation: costs under both pricing models")
     CHECK(d.finished[0].cost.per_token == doctest::Approx(cost.per_token));
 }
 
+TEST_CASE("conversation: usage a provider should not report costs nothing below zero and overflows nothing")
+{
+    auto config = Driver::test_config();
+    config.pricing.input_per_million = 2.0;
+    config.pricing.output_per_million = 8.0;
+    Driver d(config);
+    ToolSpec clock;
+    clock.name = "get_time";
+    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    const nlohmann::json huge = {{"prompt_tokens", INT64_MAX}, {"completion_tokens", -4},
+                                 {"prompt_tokens_details", {{"cached_tokens", INT64_MAX}}}};
+    // Two requests in one turn, each reporting 2^63 - 1 prompt tokens: their sum overflowed.
+    d.user("What time is it?");
+    d.head(200);
+    d.body(sse_chunk({{"tool_calls", {{{"index", 0}, {"id", "call_1"}, {"type", "function"},
+                                        {"function", {{"name", "get_time"}, {"arguments", "{}"}}}}}}},
+                     "tool_calls", huge) + "data: [DONE]\n\n");
+    d.end();
+    d.tool("call_1", true, "14:05");
+    d.reply(text_stream("14:05.", huge));
+    REQUIRE(d.finished.size() == 1);
+    const TurnFinished& turn = d.finished[0];
+    CHECK(turn.tokens.input == 2 * max_reported_tokens);
+    CHECK(turn.tokens.cached_input == 2 * max_reported_tokens);
+    CHECK(turn.tokens.output == 0);
+    CHECK(turn.cost.per_token == doctest::Approx(2 * max_reported_tokens * 2.0 / 1e6));
+    CHECK(d.conversation.session_cost().per_token == doctest::Approx(turn.cost.per_token));
+}
+
 TEST_CASE("conversation: a non-streamed JSON reply is read the same way")
 {
     Driver d;
