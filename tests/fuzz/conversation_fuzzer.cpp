@@ -22,6 +22,7 @@
 //   each tool, fires each timer) brings the turn to its end within a bounded number of events;
 // - the same program gives the same effects.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +65,8 @@ const char* const pieces[] = {
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
     "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":120,\"completion_tokens\":9,\"total_tokens\":129}}\n\n",
+    "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":-4,"
+    "\"prompt_tokens_details\":{\"cached_tokens\":9223372036854775807}}}\n\n",
     "data: [DONE]\n\n",
     "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
     "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Summary of the turns.\"},"
@@ -240,6 +243,9 @@ struct Driver {
     void check(const TurnFinished& e, int& finished)
     {
         ++finished;
+        // Whatever usage a provider reports, a turn costs something finite and not below zero.
+        require(e.tokens.input >= 0 && e.tokens.output >= 0 && e.tokens.cached_input >= 0);
+        require(std::isfinite(e.cost.charged) && e.cost.charged >= 0);
         transcript += "turn_finished " + std::string(to_string(e.status)) + " " + e.reason + "\n";
     }
 
