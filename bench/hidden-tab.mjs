@@ -10,8 +10,10 @@
 //
 // Needs the Release `confab` (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
-import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
+import { launch, startSite, stopAll, openWidget, sendMessage, requireRealRelay } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
+
+requireRealRelay('bench/hidden-tab.mjs');
 
 const { values: opts } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } });
 const count = Number(opts.messages);

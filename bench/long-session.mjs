@@ -19,8 +19,10 @@
 // merges A's copy at its flushes, A reads B's). Needs the Release `confab`
 // (CONFAB_BIN) and the web build (CONFAB_WEB_DIST), as the browser tests do.
 import { parseArgs } from 'node:util';
-import { launch, startSite, stopAll, openWidget, sendMessage } from '../tests/browser/helpers.mjs';
+import { launch, startSite, stopAll, openWidget, sendMessage, requireRealRelay } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
+
+requireRealRelay('bench/long-session.mjs');
 
 const { values: opts } = parseArgs({ options: { sizes: { type: 'string', default: '20,200,600' } } });
 const sizes = [0, ...opts.sizes.split(',').map(Number)];

@@ -25,8 +25,10 @@ import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launch, startSite, stopAll, repo } from '../tests/browser/helpers.mjs';
+import { launch, startSite, stopAll, repo, requireRealRelay } from '../tests/browser/helpers.mjs';
 import { answer } from './render-answer.mjs';
+
+requireRealRelay('bench/render.mjs');
 
 const { values: opts } = parseArgs({ options: {
   tokens: { type: 'string', default: '4000' }, 'widget-only': { type: 'boolean', default: false }, chunk: { type: 'string', default: '512' }, pace: { type: 'string', default: '4' },

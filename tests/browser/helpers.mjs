@@ -30,6 +30,18 @@ export function launch() {
   });
 }
 
+/**
+ * For benchmarks that time the real relay's work (a replay's pace, the demo model): without
+ * CONFAB_BIN the stand-in answers (tests/browser/fake.mjs), which sends a replay at once, and
+ * the figures would be of another stream. Exits with a message then.
+ */
+export function requireRealRelay(/** @type {string} */ script) {
+  if (realRelay) return;
+  console.error(`${script} needs the real relay: set CONFAB_BIN to a Release confab (build/release/native/confab); ` +
+    'tests/browser/fake.mjs does not pace what it sends');
+  process.exit(2);
+}
+
 /** Every child and server started here, stopped by stopAll() (each test file's `after`). */
 const running = [];
 
