@@ -386,6 +386,7 @@ TEST_CASE("conversation: retry after a tool round asks again with the tools' res
     clock.name = "get_time";
     clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
     REQUIRE_FALSE(d.conversation.tools().add(clock));
+    bool cut_off = false;
 
     SUBCASE("the request after the round failed") {
         d.user("What time is it in Paris?");
@@ -406,7 +407,19 @@ TEST_CASE("conversation: retry after a tool round asks again with the tools' res
         d.stop();
         REQUIRE(d.finished.back().status == TurnStatus::stopped);
     }
-    REQUIRE(d.session().messages.size() == 3);  // the question, the call, its result
+    SUBCASE("the reply after the round was cut off: it is replaced") {
+        d.user("What time is it in Paris?");
+        d.reply(tool_stream({{"call_1", "get_time", R"({"city":"Paris"})"}}));
+        d.tool("call_1", true, R"({"time":"14:05"})");
+        d.head(200);
+        d.body(sse_chunk({{"content", "It is 14"}}));
+        d.fail("Connection reset by peer");
+        REQUIRE(d.finished.back().status == TurnStatus::incomplete);
+        REQUIRE(d.session().messages.back().incomplete);
+        cut_off = true;
+    }
+    // The question, the call, its result (and the reply cut off).
+    REQUIRE(d.session().messages.size() == (cut_off ? 4 : 3));
     const std::size_t tool_runs = d.tool_runs.size();
     const std::size_t requests = d.requests.size();
 
