@@ -77,6 +77,16 @@ struct Driver {
         return session;
     }
 
+    // Registers get_time, a tool that takes {"city": string}: what the tool-round tests call.
+    void add_clock()
+    {
+        ToolSpec clock;
+        clock.name = "get_time";
+        clock.description = "The time in a city";
+        clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
+        REQUIRE_FALSE(conversation.tools().add(clock));
+    }
+
     void send(const Input& input, const std::string& line)
     {
         transcript.push_back("in   " + line);
@@ -191,11 +201,7 @@ TEST_CASE("conversation: the same inputs give the same effects")
 TEST_CASE("conversation: a multi-round tool conversation")
 {
     Driver d;
-    ToolSpec clock;
-    clock.name = "get_time";
-    clock.description = "The time in a city";
-    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
-    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    d.add_clock();
 
     d.user("What time is it in Paris?");
     CHECK(d.last_body()["tools"][0]["function"]["name"] == "get_time");
@@ -382,10 +388,7 @@ TEST_CASE("conversation: a stream that drops keeps its text, marked incomplete; 
 TEST_CASE("conversation: retry after a tool round asks again with the tools' results, which stay")
 {
     Driver d;
-    ToolSpec clock;
-    clock.name = "get_time";
-    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
-    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    d.add_clock();
     bool cut_off = false;
 
     SUBCASE("the request after the round failed") {
@@ -449,10 +452,7 @@ TEST_CASE("conversation: retry after a tool round asks again with the tools' res
 TEST_CASE("conversation: a tool call without an id, or with one the session holds, gets an id of its own")
 {
     Driver d;
-    ToolSpec clock;
-    clock.name = "get_time";
-    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
-    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    d.add_clock();
     auto call = [](const nlohmann::json& id, const std::string& city) {
         nlohmann::json first = {{"index", 0}, {"type", "function"},
                                 {"function", {{"name", "get_time"}, {"arguments", R"({"city":")" + city + R"("})"}}}};
@@ -497,10 +497,7 @@ TEST_CASE("conversation: a tool call without an id, or with one the session hold
 TEST_CASE("conversation: a reply with a tool call that has no name is damaged: nothing runs, and the session stays sendable")
 {
     Driver d;
-    ToolSpec clock;
-    clock.name = "get_time";
-    clock.parameters = nlohmann::json::parse(R"({"type":"object","properties":{"city":{"type":"string"}},"required":["city"]})");
-    REQUIRE_FALSE(d.conversation.tools().add(clock));
+    d.add_clock();
     d.user("What time is it in Paris and Oslo?");
     d.reply(sse_chunk({{"content", "Let me look."}}) +
             sse_chunk({{"tool_calls", {{{"index", 0}, {"id", "call_1"}, {"type", "function"},
